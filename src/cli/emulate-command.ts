@@ -1,0 +1,74 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../util/errors.js';
+import { startOneDriveEmulator, type OneDriveFaults } from '../emulators/onedrive/server.js';
+
+export interface EmulateOptions {
+  root: string;
+  port: string;
+  host: string;
+  clientId?: string;
+  clientSecret?: string;
+  refreshToken?: string;
+  linkTtl?: string;
+  tokenTtl?: string;
+  latency?: string;
+  bandwidth?: string;
+  throttleEvery?: string;
+  retryAfter?: string;
+  cutEvery?: string;
+}
+
+/**
+ * `drivemount emulate onedrive`: run the Graph emulator in the foreground. Prints one JSON line
+ * on stdout once listening (url, port, credentials) so scripts and tests can connect to it.
+ */
+export async function emulateCommand(service: string, o: EmulateOptions): Promise<void> {
+  if (service !== 'onedrive') throw new ConfigError(`unknown service "${service}" (available: onedrive)`);
+  const root = path.resolve(o.root);
+  const st = await fs.stat(root).catch(() => undefined);
+  if (!st?.isDirectory()) throw new ConfigError(`--root ${root} is not a folder`);
+  const faults: Partial<OneDriveFaults> = {};
+  const num = (v: string | undefined, flag: string) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${flag} takes a non-negative number, got "${v}"`);
+    return n;
+  };
+  const set = <K extends keyof OneDriveFaults>(k: K, v: number | undefined) => {
+    if (v !== undefined) faults[k] = v;
+  };
+  set('linkTtlSec', num(o.linkTtl, '--link-ttl'));
+  set('accessTokenTtlSec', num(o.tokenTtl, '--token-ttl'));
+  set('latencyMs', num(o.latency, '--latency'));
+  set('bandwidthBytesPerSec', num(o.bandwidth, '--bandwidth'));
+  set('throttleEvery', num(o.throttleEvery, '--throttle-every'));
+  set('retryAfterSec', num(o.retryAfter, '--retry-after'));
+  set('cutDownloadEvery', num(o.cutEvery, '--cut-every'));
+  const emu = await startOneDriveEmulator({
+    root,
+    port: num(o.port, '--port') ?? 0,
+    host: o.host,
+    clientId: o.clientId,
+    clientSecret: o.clientSecret,
+    initialRefreshToken: o.refreshToken,
+    faults,
+  });
+  process.stdout.write(
+    JSON.stringify({
+      event: 'listening',
+      url: emu.url,
+      port: emu.port,
+      clientId: emu.clientId,
+      clientSecret: emu.clientSecret,
+      refreshToken: emu.refreshToken,
+      driveId: emu.driveId,
+    }) + '\n',
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await emu.close();
+}

@@ -1,0 +1,89 @@
+import { Command } from 'commander';
+import { ConfigError, DriveError } from '../util/errors.js';
+import { mountCommand } from './mount-command.js';
+import { unmountCommand } from './unmount-command.js';
+import { emulateCommand } from './emulate-command.js';
+import { demoCommand } from './demo-command.js';
+
+const program = new Command();
+program
+  .name('drivemount')
+  .description('Mount OneDrive and SharePoint as a local folder through FUSE')
+  .version('0.1.0')
+  .option('--config <file>', 'config file (default $DRIVEMOUNT_CONFIG or $XDG_CONFIG_HOME/drivemount/config.json)');
+
+function withMountOptions(cmd: Command): Command {
+  return cmd
+    .option('--read-only', 'refuse every change with EROFS')
+    .option('--dir-cache-time <seconds>', 'how long folder listings and file attributes are trusted', '300')
+    .option('--attr-timeout <seconds>', 'how long the kernel caches attributes', '1')
+    .option('--read-ahead-memory <MiB>', 'memory for read-ahead across all open files', '512')
+    .option('--max-read-ahead <MiB>', 'largest read-ahead window of one open file', '64')
+    .option('--kernel-read-ahead <KiB>', "kernel read-ahead of the mount (needs root)", '16384')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
+    .option('--log-file <file>', 'log to a file instead of stderr')
+    .option('--allow-other', 'let other users see the mount (needs user_allow_other in /etc/fuse.conf)')
+    .option('--debug-fuse', "print libfuse's own debug output");
+}
+
+withMountOptions(
+  program
+    .command('mount')
+    .description('mount REMOTE (or REMOTE:/folder) at MOUNTPOINT and stay in the foreground until unmounted')
+    .argument('<remote>', 'a remote defined in the config file, optionally with :/sub/folder')
+    .argument('<mountpoint>', 'an empty folder'),
+).action(async (remote: string, mountpoint: string, opts) => {
+  process.exitCode = await mountCommand(remote, mountpoint, { ...program.opts(), ...opts });
+});
+
+program
+  .command('unmount')
+  .alias('umount')
+  .description('unmount a drivemount mount')
+  .argument('<mountpoint>')
+  .option('--lazy', 'detach now even if busy; the kernel finishes when the last file closes')
+  .action(async (mountpoint: string, opts) => {
+    await unmountCommand(mountpoint, opts);
+  });
+
+program
+  .command('emulate')
+  .description('run a local emulator of a cloud service (for tests, benchmarks and the demo)')
+  .argument('<service>', 'onedrive')
+  .requiredOption('--root <dir>', 'folder whose content the emulated drive serves')
+  .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', '0')
+  .option('--host <addr>', 'address to listen on', '127.0.0.1')
+  .option('--client-id <id>', 'client id the token endpoint accepts')
+  .option('--client-secret <secret>', 'client secret the token endpoint accepts')
+  .option('--refresh-token <token>', 'a refresh token valid from the start')
+  .option('--link-ttl <seconds>', 'lifetime of download links (default 3600)')
+  .option('--token-ttl <seconds>', 'lifetime of access tokens (default 3600)')
+  .option('--latency <ms>', 'delay before every answer')
+  .option('--bandwidth <bytes/s>', 'download speed per connection')
+  .option('--throttle-every <n>', 'answer every Nth API call with 429')
+  .option('--retry-after <seconds>', 'Retry-After of those 429s')
+  .option('--cut-every <n>', 'cut every Nth download mid-body')
+  .action(async (service: string, opts) => {
+    await emulateCommand(service, opts);
+  });
+
+withMountOptions(
+  program
+    .command('demo')
+    .description('mount a demo drive served by the local OneDrive emulator (Ctrl-C to stop)')
+    .argument('[mountpoint]', 'where to mount', 'mnt')
+    .option('--data <dir>', 'where the demo content and config live', '.demo')
+    .option('--big-file-mib <n>', 'size of the large sample file', '256'),
+).action(async (mountpoint: string, opts) => {
+  process.exitCode = await demoCommand(mountpoint, { ...program.opts(), ...opts });
+});
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof ConfigError || e instanceof DriveError) {
+    process.stderr.write(`drivemount: ${e.message}\n`);
+    process.exitCode = e instanceof ConfigError ? 2 : 1;
+  } else {
+    process.stderr.write(`drivemount: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  }
+});

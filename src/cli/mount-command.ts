@@ -1,0 +1,99 @@
+import path from 'node:path';
+import type { LevelWithSilent } from 'pino';
+import { buildOperations } from '../fuse/operations.js';
+import { mountFuse } from '../fuse/mount.js';
+import { ConfigError, DriveError } from '../util/errors.js';
+import { createLogger, type Logger } from '../util/log.js';
+import { DEFAULT_VFS_OPTIONS, Vfs } from '../vfs/vfs.js';
+import { DEFAULT_PREFETCH } from '../vfs/prefetch/prefetcher.js';
+import { openRemote } from './open-remote.js';
+
+export interface MountCommandOptions {
+  config?: string;
+  readOnly?: boolean;
+  dirCacheTime: string;
+  attrTimeout: string;
+  readAheadMemory: string;
+  maxReadAhead: string;
+  kernelReadAhead: string;
+  logLevel: string;
+  logFile?: string;
+  allowOther?: boolean;
+  debugFuse?: boolean;
+}
+
+const MiB = 1 << 20;
+
+/** Mount and run in the foreground until unmounted or signalled. Resolves with the exit code. */
+export async function mountCommand(spec: string, mountpoint: string, o: MountCommandOptions, existingLog?: Logger): Promise<number> {
+  const log = existingLog ?? createLogger({ level: o.logLevel as LevelWithSilent, destination: o.logFile });
+  const remote = await openRemote(spec, o.config, log);
+  if (!o.readOnly) log.info('write support is not available yet: mounting read-only');
+  const vfs = new Vfs(remote.drive, remote.http, log, {
+    ...DEFAULT_VFS_OPTIONS,
+    readOnly: true,
+    dirCacheTtlMs: seconds(o.dirCacheTime, '--dir-cache-time') * 1000,
+    readAheadMemory: positive(o.readAheadMemory, '--read-ahead-memory') * MiB,
+    prefetch: { ...DEFAULT_PREFETCH, maxWindow: positive(o.maxReadAhead, '--max-read-ahead') * MiB },
+  });
+
+  let fatal: DriveError | undefined;
+  let stop!: (code: number) => void;
+  const stopped = new Promise<number>((resolve) => (stop = resolve));
+  const ops = buildOperations({
+    vfs,
+    log,
+    stat: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, readOnly: true },
+    onFatal: (e) => {
+      if (fatal) return;
+      fatal = e;
+      log.error(e.message);
+      stop(1);
+    },
+  });
+  const mounted = await mountFuse(
+    ops,
+    {
+      mountpoint: path.resolve(mountpoint),
+      fsName: `drivemount:${remote.name}`,
+      readOnly: true,
+      readAheadKb: positive(o.kernelReadAhead, '--kernel-read-ahead'),
+      attrTimeoutSec: seconds(o.attrTimeout, '--attr-timeout'),
+      allowOther: o.allowOther ?? false,
+      debug: o.debugFuse ?? false,
+    },
+    log,
+  );
+  log.info({ remote: spec, mountpoint: mounted.mountpoint }, 'mounted');
+
+  const onSignal = (sig: string) => {
+    log.info({ signal: sig }, 'unmounting');
+    stop(0);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  mounted.gone.then(() => {
+    log.info({ mountpoint: mounted.mountpoint }, 'unmounted from outside; exiting');
+    stop(0);
+  });
+
+  const code = await stopped;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  await mounted.unmount();
+  await vfs.close();
+  await remote.http.close();
+  return code;
+}
+
+function seconds(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${flag} takes a number of seconds, got "${v}"`);
+  return n;
+}
+
+function positive(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${flag} takes a positive number, got "${v}"`);
+  return n;
+}

@@ -1,0 +1,37 @@
+import type { HttpClient, HttpRequest } from '../../http/client.js';
+import { HttpError } from '../../http/http-error.js';
+import type { TokenSource } from './token-source.js';
+
+/**
+ * Authorised Graph calls. A 401 InvalidAuthenticationToken means the access token died early
+ * (revoked, clock skew): refresh and replay the request once, as the protocol asks.
+ */
+export class GraphApi {
+  constructor(
+    private readonly http: HttpClient,
+    private readonly tokens: TokenSource,
+    /** `{graph}/v1.0` */
+    readonly root: string,
+  ) {}
+
+  /** `pathOrUrl` is relative to /v1.0 (starting with "/") or an absolute nextLink used verbatim. */
+  async json<T>(pathOrUrl: string, req: Omit<HttpRequest, 'url'> = {}): Promise<T> {
+    const url = pathOrUrl.startsWith('/') ? this.root + pathOrUrl : pathOrUrl;
+    for (let replay = 0; ; replay++) {
+      const token = await this.tokens.get();
+      try {
+        return await this.http.json<T>({
+          ...req,
+          url,
+          headers: { authorization: `Bearer ${token}`, ...(req.body ? { 'content-type': 'application/json' } : {}), ...req.headers },
+        });
+      } catch (e) {
+        if (replay === 0 && e instanceof HttpError && e.status === 401) {
+          this.tokens.invalidate(token);
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+}

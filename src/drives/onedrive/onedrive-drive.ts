@@ -1,0 +1,123 @@
+import type { HttpClient } from '../../http/client.js';
+import type { CredentialStore } from '../../config/credential-store.js';
+import { joinPosix } from '../../config/remote-spec.js';
+import { DriveError } from '../../util/errors.js';
+import type { Logger } from '../../util/log.js';
+import type { Drive, DriveCapabilities, DownloadLink, Quota, RemoteEntry } from '../types.js';
+import type { OneDriveConfig } from './config.js';
+import { GraphApi } from './graph-api.js';
+import { graphError } from './graph-errors.js';
+import { LINK_TRUST_MS, itemPath, toRemoteEntry, type ChildrenPage, type DriveItem } from './drive-items.js';
+import { TokenSource } from './token-source.js';
+
+/** Clients use the largest page Graph allows: fewer round trips per listing. */
+const PAGE_SIZE = 1000;
+
+interface DriveInfo {
+  id: string;
+  driveType?: string;
+  quota?: { total?: number; used?: number; remaining?: number };
+}
+
+/** OneDrive personal/business and SharePoint document libraries through Microsoft Graph. */
+export class OneDriveDrive implements Drive {
+  readonly capabilities: DriveCapabilities = { caseInsensitive: true, linksInListing: true, hash: 'quickXor' };
+  private readonly api: GraphApi;
+  /** The drive's base path under /v1.0, e.g. `/me/drive`. */
+  private readonly base: string;
+
+  constructor(
+    readonly name: string,
+    private readonly cfg: OneDriveConfig,
+    deps: { http: HttpClient; store: CredentialStore; log: Logger },
+  ) {
+    const tokens = new TokenSource(deps.http, {
+      tokenUrl: `${cfg.authUrl}/${encodeURIComponent(cfg.tenant)}/oauth2/v2.0/token`,
+      clientId: cfg.clientId,
+      clientSecret: cfg.clientSecret,
+      remote: name,
+      store: deps.store,
+      log: deps.log,
+    });
+    this.api = new GraphApi(deps.http, tokens, `${cfg.graphUrl}/v1.0`);
+    this.base = cfg.siteId
+      ? `/sites/${encodeURIComponent(cfg.siteId)}/drive`
+      : cfg.driveId
+        ? `/drives/${encodeURIComponent(cfg.driveId)}`
+        : '/me/drive';
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await this.api.json<DriveInfo>(this.base);
+    } catch (e) {
+      throw graphError(e, `remote "${this.name}": cannot open the drive ${this.base}`);
+    }
+    const root = await this.stat('/');
+    if (!root.isDir) throw new DriveError('ENOTDIR', `remote "${this.name}": rootPath ${this.cfg.rootPath} is a file, not a folder`);
+  }
+
+  async stat(path: string): Promise<RemoteEntry> {
+    const drivePath = this.drivePath(path);
+    let item: DriveItem;
+    try {
+      item = await this.api.json<DriveItem>(this.base + itemPath(drivePath));
+    } catch (e) {
+      throw graphError(e, `stat ${path}`);
+    }
+    const entry = toRemoteEntry(item);
+    // Graph resolves names case-insensitively; a POSIX lookup must only find the exact name,
+    // or `stat Foo` would succeed while `ls` shows `foo`.
+    const wanted = drivePath.split('/').pop();
+    if (wanted && drivePath !== '/' && entry.name !== wanted) throw new DriveError('ENOENT', `stat ${path}: only "${entry.name}" exists`);
+    return entry;
+  }
+
+  async list(path: string, dir?: RemoteEntry): Promise<RemoteEntry[]> {
+    const first = dir
+      ? `${this.base}/items/${encodeURIComponent(dir.id)}/children?$top=${PAGE_SIZE}`
+      : `${this.base}${itemPath(this.drivePath(path))}/children?$top=${PAGE_SIZE}`;
+    const out: RemoteEntry[] = [];
+    let next: string | undefined = first;
+    try {
+      while (next) {
+        const page: ChildrenPage = await this.api.json<ChildrenPage>(next);
+        const now = Date.now();
+        for (const item of page.value ?? []) out.push(toRemoteEntry(item, now));
+        next = page['@odata.nextLink'];
+      }
+    } catch (e) {
+      throw graphError(e, `list ${path}`);
+    }
+    return out;
+  }
+
+  async downloadLink(path: string, entry: RemoteEntry): Promise<DownloadLink> {
+    let item: DriveItem;
+    try {
+      item = await this.api.json<DriveItem>(`${this.base}/items/${encodeURIComponent(entry.id)}`);
+    } catch (e) {
+      throw graphError(e, `download link for ${path}`);
+    }
+    const url = item['@microsoft.graph.downloadUrl'];
+    if (!url) throw new DriveError('EIO', `download link for ${path}: the service gave none`);
+    return { url, expiresAt: Date.now() + LINK_TRUST_MS };
+  }
+
+  async quota(): Promise<Quota> {
+    try {
+      const d = await this.api.json<DriveInfo>(this.base);
+      return { total: d.quota?.total, used: d.quota?.used, free: d.quota?.remaining };
+    } catch (e) {
+      throw graphError(e, 'quota');
+    }
+  }
+
+  async close(): Promise<void> {
+    /* the shared HttpClient is closed by its owner */
+  }
+
+  private drivePath(path: string): string {
+    return joinPosix(this.cfg.rootPath, path);
+  }
+}

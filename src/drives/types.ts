@@ -1,0 +1,57 @@
+/**
+ * The small interface every cloud drive implements. Paths are POSIX paths relative to the
+ * remote's configured root ("/" is the root of what gets mounted). Errors are DriveError.
+ */
+
+export interface RemoteEntry {
+  /** The service's stable id for the item. */
+  id: string;
+  name: string;
+  isDir: boolean;
+  size: number;
+  /** Modification time as the user set it (fileSystemInfo on OneDrive), ms since epoch. */
+  mtimeMs: number;
+  /** Creation time, ms since epoch. */
+  birthtimeMs: number;
+  /** Content hashes the service reports, by algorithm name. */
+  hashes?: { quickXor?: string; sha1?: string; sha256?: string };
+  /** A pre-authenticated download link that came with the listing, if the service gives one. */
+  link?: DownloadLink;
+}
+
+export interface DownloadLink {
+  url: string;
+  /** When we stop trusting the link (ms since epoch). Links are re-resolved on 401/403 anyway. */
+  expiresAt: number;
+}
+
+export interface Quota {
+  total?: number;
+  used?: number;
+  free?: number;
+}
+
+/** Optional abilities a driver declares rather than fakes. */
+export interface DriveCapabilities {
+  /** Names are case-insensitive on the service (a lookup of "A" finds "a"). */
+  caseInsensitive: boolean;
+  /** Listings carry download links, so reading a listed file needs no extra call. */
+  linksInListing: boolean;
+  /** Hash algorithm whose value the service reports for files. */
+  hash?: 'quickXor' | 'sha1' | 'sha256';
+}
+
+export interface Drive {
+  /** The remote's name, for log lines. */
+  readonly name: string;
+  readonly capabilities: DriveCapabilities;
+  /** Check the credentials and the root; called once before mounting so bad set-ups fail early. */
+  connect(): Promise<void>;
+  stat(path: string): Promise<RemoteEntry>;
+  /** Every child of a folder, following all pages. */
+  list(path: string, dir?: RemoteEntry): Promise<RemoteEntry[]>;
+  /** A fresh download link for a file. */
+  downloadLink(path: string, entry: RemoteEntry): Promise<DownloadLink>;
+  quota(): Promise<Quota>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,60 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import readline from 'node:readline';
+
+/** What `drivemount emulate` prints once listening. */
+export interface EmulatorInfo {
+  url: string;
+  port: number;
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+  driveId: string;
+}
+
+export interface EmulatorProcess {
+  info: EmulatorInfo;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+/**
+ * Run an emulator in its own process (the demo, tests and benchmarks do): it must not share an
+ * event loop with a FUSE mount, and a mount must never be served by the process that uses it.
+ */
+export async function spawnEmulator(service: 'onedrive', args: string[]): Promise<EmulatorProcess> {
+  const child = spawn(process.execPath, [MAIN, 'emulate', service, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const info = await new Promise<EmulatorInfo>((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! });
+    const onExit = (code: number | null) => reject(new Error(`emulator exited (code ${code}) before listening`));
+    child.once('exit', onExit);
+    child.once('error', reject);
+    lines.on('line', (line) => {
+      try {
+        const msg = JSON.parse(line) as EmulatorInfo & { event?: string };
+        if (msg.event === 'listening') {
+          child.off('exit', onExit);
+          resolve(msg);
+        }
+      } catch {
+        /* not our line */
+      }
+    });
+  });
+  return {
+    info,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}

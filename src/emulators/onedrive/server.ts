@@ -1,0 +1,194 @@
+// A local Microsoft Graph (OneDrive / SharePoint) emulator backed by real
+// folders. One HTTP server plays every host a client talks to: the login host
+// (/{tenant}/oauth2/v2.0/token), the Graph host (/v1.0/...), the download host
+// (/_dl/...), the upload host (/_up/...) and the copy-monitor host
+// (/_monitor/...), plus admin endpoints (/_emulator/...) for tests.
+//
+//   const emu = await startOneDriveEmulator({ root: '/tmp/drive' });
+//   // token URL: `${emu.url}/common/oauth2/v2.0/token`, Graph: `${emu.url}/v1.0`
+//   await emu.close();
+
+import { createHash } from 'node:crypto';
+import { realpathSync, statSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { EveryN, NumericSettings, sleep } from '../common/faults.js';
+import { BodyTooLargeError, splitTarget } from '../common/http.js';
+import { Stats } from '../common/stats.js';
+import { ADMIN_PREFIX, handleAdmin } from './admin.js';
+import { AuthState, handleTokenRequest } from './auth.js';
+import type { EmulatorContext } from './context.js';
+import { DOWNLOAD_PREFIX, handleDownload, LinkSigner } from './download.js';
+import { GraphError, sendGraphError } from './errors.js';
+import { handleGraph } from './graph.js';
+import { HashCache } from './hashes.js';
+import { DEFAULT_FAULTS, STAT_KEYS, type OneDriveFaults } from './settings.js';
+import { DriveStore } from './store.js';
+
+export type { OneDriveFaults } from './settings.js';
+export { DEFAULT_FAULTS, STAT_KEYS } from './settings.js';
+
+export interface OneDriveEmulatorOptions {
+  /** Folder backing the user's own drive (/me/drive). */
+  root: string;
+  /** Default 0 (ephemeral). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 'drivemount-emulator'. */
+  clientId?: string;
+  /** Default 'emulator-secret'. */
+  clientSecret?: string;
+  /** If given, a valid refresh token from the start (else one is minted). */
+  initialRefreshToken?: string;
+  /** siteId → folder, each a separate drive: /sites/{siteId}/drive and /drives/{itsDriveId}. */
+  sites?: Record<string, string>;
+  /** Bytes, default 1 TiB (same as faults.quotaTotal, which wins if both are given). */
+  quotaTotal?: number;
+  faults?: Partial<OneDriveFaults>;
+}
+
+export interface OneDriveEmulator {
+  /** e.g. http://127.0.0.1:41234 — both the "login host" and the "graph host". */
+  url: string;
+  port: number;
+  /** The initial valid refresh token. */
+  refreshToken: string;
+  clientId: string;
+  clientSecret: string;
+  /** Id of /me/drive. */
+  driveId: string;
+  setFaults(f: Partial<OneDriveFaults>): void;
+  stats(): Record<string, number>;
+  resetStats(): void;
+  /** Closes the server and all open sockets promptly. */
+  close(): Promise<void>;
+}
+
+const TOKEN_PATH = /^\/[^/]+\/oauth2\/v2\.0\/token\/?$/i;
+
+function checkedDir(folder: string): string {
+  const real = realpathSync(folder);
+  if (!statSync(real).isDirectory()) throw new Error(`${folder} is not a directory`);
+  return real;
+}
+
+// Drive ids are derived from the backing folder so they survive restarts of
+// the emulator on the same folder (a driver may have them persisted).
+const personalDriveId = (root: string): string =>
+  createHash('sha256').update(`me:${root}`).digest('hex').slice(0, 16);
+const libraryDriveId = (siteId: string, root: string): string =>
+  'b!' + createHash('sha512').update(`site:${siteId}:${root}`).digest().subarray(0, 48).toString('base64url');
+
+export async function startOneDriveEmulator(opts: OneDriveEmulatorOptions): Promise<OneDriveEmulator> {
+  const host = opts.host ?? '127.0.0.1';
+  const clientId = opts.clientId ?? 'drivemount-emulator';
+  const clientSecret = opts.clientSecret ?? 'emulator-secret';
+  const faults = new NumericSettings<OneDriveFaults>(DEFAULT_FAULTS, {
+    ...(opts.quotaTotal !== undefined ? { quotaTotal: opts.quotaTotal } : {}),
+    ...opts.faults,
+  });
+
+  const meRoot = checkedDir(opts.root);
+  const me = new DriveStore({ root: meRoot, driveId: personalDriveId(meRoot), driveType: 'personal' });
+  const drivesById = new Map<string, DriveStore>([[me.driveId, me]]);
+  const drivesBySite = new Map<string, DriveStore>();
+  for (const [siteId, folder] of Object.entries(opts.sites ?? {})) {
+    const root = checkedDir(folder);
+    const store = new DriveStore({ root, driveId: libraryDriveId(siteId, root), driveType: 'documentLibrary', siteId });
+    drivesById.set(store.driveId, store);
+    drivesBySite.set(siteId, store);
+  }
+
+  const auth = new AuthState({ clientId, clientSecret, accessTokenTtlSec: () => faults.get().accessTokenTtlSec });
+  const refreshToken = auth.mintRefreshToken(opts.initialRefreshToken);
+  const ctx: EmulatorContext = {
+    url: '',
+    faults,
+    stats: new Stats(STAT_KEYS),
+    auth,
+    links: new LinkSigner(),
+    hashes: new HashCache(),
+    me,
+    drivesById,
+    drivesBySite,
+    counters: {
+      throttle: new EveryN(() => faults.get().throttleEvery),
+      cutDownload: new EveryN(() => faults.get().cutDownloadEvery),
+      failFragment: new EveryN(() => faults.get().failFragmentEvery),
+      cutFragment: new EveryN(() => faults.get().cutFragmentEvery),
+    },
+  };
+  const setFaults = (f: Partial<OneDriveFaults>): void => {
+    faults.update(f);
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const { path: rawPath, query } = splitTarget(req.url);
+    try {
+      if (rawPath.startsWith(ADMIN_PREFIX)) return await handleAdmin(ctx, req, res, rawPath, setFaults);
+      await sleep(faults.get().latencyMs);
+      if (rawPath.startsWith(DOWNLOAD_PREFIX)) {
+        return await handleDownload(ctx, req, res, rawPath.slice(DOWNLOAD_PREFIX.length));
+      }
+      if (TOKEN_PATH.test(rawPath)) {
+        ctx.stats.inc('token');
+        if (!(await handleTokenRequest(auth, req, res))) ctx.stats.inc('tokenError');
+        return;
+      }
+      if (rawPath === '/v1.0' || rawPath.startsWith('/v1.0/')) {
+        return await handleGraph(ctx, req, res, rawPath, query);
+      }
+      throw new GraphError(400, 'BadRequest', `Invalid request path '${rawPath}'.`);
+    } catch (e) {
+      if (res.headersSent) {
+        res.destroy();
+      } else if (e instanceof GraphError) {
+        sendGraphError(res, e);
+      } else if (e instanceof BodyTooLargeError) {
+        sendGraphError(res, new GraphError(413, 'invalidRequest', e.message));
+      } else {
+        console.error('[onedrive-emulator]', e);
+        sendGraphError(res, new GraphError(500, 'generalException', 'An unspecified error has occurred.'));
+      }
+    }
+  };
+
+  const server = http.createServer((req, res) => void handle(req, res));
+  // Longer than typical client pool idle times, so pooled connections are
+  // normally closed by the client rather than raced by the server.
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 35_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  ctx.url = `http://${urlHost}:${port}`;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: ctx.url,
+    port,
+    refreshToken,
+    clientId,
+    clientSecret,
+    driveId: me.driveId,
+    setFaults,
+    stats: () => ctx.stats.snapshot(),
+    resetStats: () => ctx.stats.reset(),
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,82 @@
+// Fault knobs and limits of the OneDrive emulator, with their defaults. They
+// can all be changed at runtime (setFaults() or POST /_emulator/faults).
+
+export interface OneDriveFaults {
+  /** Added before answering every request (API, token, download, upload) — default 0. */
+  latencyMs: number;
+  /** Per response body of downloads (0 = unlimited). */
+  bandwidthBytesPerSec: number;
+  /** Every Nth Graph API call (not token, not download, not admin) answers 429 — 0 = off. */
+  throttleEvery: number;
+  /** The Retry-After value sent with those 429s (default 1). */
+  retryAfterSec: number;
+  /** Every Nth download response is cut mid-body (about half the bytes) — 0 = off. */
+  cutDownloadEvery: number;
+  /** Lifetime of @microsoft.graph.downloadUrl links (default 3600); expired → 401. */
+  linkTtlSec: number;
+  /** expires_in of access tokens (default 3600); expired → 401 InvalidAuthenticationToken. */
+  accessTokenTtlSec: number;
+  /** Every Nth upload fragment answers 500/503 without storing anything — 0 = off. */
+  failFragmentEvery: number;
+  /** Every Nth upload fragment has its connection destroyed mid-body; nothing of it is stored — 0 = off. */
+  cutFragmentEvery: number;
+  /** Idle lifetime of an upload session; each accepted fragment extends it (default 900). */
+  uploadSessionTtlSec: number;
+  /** Bytes available per drive (default 1 TiB). */
+  quotaTotal: number;
+}
+
+export const TIB = 1024 ** 4;
+
+export const DEFAULT_FAULTS: OneDriveFaults = {
+  latencyMs: 0,
+  bandwidthBytesPerSec: 0,
+  throttleEvery: 0,
+  retryAfterSec: 1,
+  cutDownloadEvery: 0,
+  linkTtlSec: 3600,
+  accessTokenTtlSec: 3600,
+  failFragmentEvery: 0,
+  cutFragmentEvery: 0,
+  uploadSessionTtlSec: 900,
+  quotaTotal: TIB,
+};
+
+/** Every stats key, so snapshots always carry them all (0 when unused). */
+export const STAT_KEYS = [
+  // Graph API (counted once per request on /v1.0)
+  'api',
+  'unauthorized',
+  'throttled',
+  'drive',
+  'item',
+  'children',
+  'content',
+  'simpleUpload',
+  'uploadSession',
+  'mkdir',
+  'patch',
+  'delete',
+  'copy',
+  'quotaExceeded',
+  // token endpoint
+  'token',
+  'tokenError',
+  // download host
+  'download',
+  'downloadBytes',
+  'downloadWithAuthorization',
+  'cut',
+  'expiredLink',
+  'badLink',
+  // upload host
+  'upload',
+  'uploadBytes',
+  'uploadWithAuthorization',
+  'uploadStatus',
+  'uploadCancel',
+  'fragmentFailed',
+  'fragmentCut',
+  // copy monitor
+  'copyMonitor',
+] as const;

@@ -1,0 +1,26 @@
+import { createRequire } from 'node:module';
+
+/**
+ * The parts of @cocalc/fuse-native drivemount uses. Loaded through require because the
+ * package's typings declare an ES default export that its CommonJS code does not have.
+ */
+export interface FuseInstance {
+  mount(cb: (err: Error | null) => void): void;
+  unmount(cb: (err: Error | null) => void): void;
+}
+
+export interface FuseConstructor {
+  new (mountpoint: string, ops: object, opts: Record<string, unknown>): FuseInstance;
+}
+
+const require = createRequire(import.meta.url);
+
+export function loadFuse(): FuseConstructor {
+  try {
+    return require('@cocalc/fuse-native') as FuseConstructor;
+  } catch (e) {
+    throw new Error(
+      `the FUSE binding could not be loaded (${(e as Error).message}). Install libfuse-dev, fuse and pkg-config, then run npm ci again.`,
+    );
+  }
+}

@@ -1,0 +1,139 @@
+import { promises as fs } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import path from 'node:path';
+import { ConfigError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import { loadFuse } from './binding.js';
+import { findMount } from './mountinfo.js';
+
+const run = promisify(execFile);
+
+export interface MountOptions {
+  mountpoint: string;
+  /** Shown as the mount's source in /proc/mounts, e.g. "drivemount:od". */
+  fsName: string;
+  readOnly: boolean;
+  /** Kernel read-ahead for the mount's bdi (KiB); more requests in flight on slow remotes. */
+  readAheadKb: number;
+  /** Kernel attribute/entry cache timeouts (s). */
+  attrTimeoutSec: number;
+  allowOther: boolean;
+  debug: boolean;
+}
+
+export interface MountedFs {
+  readonly mountpoint: string;
+  /** Unmount (lazily if busy) and release the binding. */
+  unmount(): Promise<void>;
+  /** Resolves when the mount disappears by other means (`fusermount -u`, `umount`). */
+  readonly gone: Promise<void>;
+}
+
+/**
+ * Extra mount options ride inside `fsname`: the binding joins options with commas into one
+ * `-o` and has no field for these (see shared/fuse-platform-facts.md and native-notes/).
+ * - big_writes: 128 KiB writes instead of 4 KiB.
+ * - max_background/congestion_threshold: let the kernel keep many reads in flight.
+ */
+export function fuseOptionString(o: MountOptions): string {
+  const extra = ['big_writes', 'max_background=64', 'congestion_threshold=48', 'max_read=131072'];
+  if (o.readOnly) extra.push('ro');
+  return [o.fsName.replace(/[,\s]/g, '_'), ...extra].join(',');
+}
+
+/** Refuse busy or unusable mountpoints with a clear message; repair a stale (dead) FUSE mount. */
+export async function prepareMountpoint(mountpoint: string, log: Logger): Promise<void> {
+  const existing = await findMount(mountpoint);
+  let st;
+  try {
+    st = await fs.stat(mountpoint);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTCONN' || code === 'ECONNABORTED') {
+      log.warn({ mountpoint }, 'mountpoint holds a dead FUSE mount ("Transport endpoint is not connected"); unmounting it');
+      await lazyUnmount(mountpoint);
+      st = await fs.stat(mountpoint);
+    } else if (code === 'ENOENT') {
+      throw new ConfigError(`mountpoint ${mountpoint} does not exist — create it first (mkdir -p ${mountpoint})`);
+    } else {
+      throw new ConfigError(`mountpoint ${mountpoint} is unusable: ${(e as Error).message}`);
+    }
+  }
+  if (existing && (await findMount(mountpoint))) {
+    throw new ConfigError(
+      `mountpoint ${mountpoint} is busy: ${existing.source} (${existing.fstype}) is mounted there — unmount it first (drivemount unmount ${mountpoint})`,
+    );
+  }
+  if (!st.isDirectory()) throw new ConfigError(`mountpoint ${mountpoint} is not a directory`);
+  const entries = await fs.readdir(mountpoint);
+  if (entries.length > 0) throw new ConfigError(`mountpoint ${mountpoint} is not empty — mounting over files would hide them`);
+}
+
+export async function lazyUnmount(mountpoint: string): Promise<void> {
+  await run('fusermount', ['-uz', mountpoint]);
+}
+
+export async function mountFuse(ops: object, o: MountOptions, log: Logger): Promise<MountedFs> {
+  const mountpoint = path.resolve(o.mountpoint);
+  await prepareMountpoint(mountpoint, log);
+  const Fuse = loadFuse();
+  const fuse = new Fuse(mountpoint, ops, {
+    // Slow downloads, throttled calls and uploads must not be cut at the binding's default 15 s:
+    // every handler answers by itself (HTTP timeouts bound the waits).
+    timeout: false,
+    fsname: fuseOptionString(o),
+    subtype: 'drivemount',
+    attrTimeout: o.attrTimeoutSec,
+    entryTimeout: o.attrTimeoutSec,
+    allowOther: o.allowOther,
+    debug: o.debug,
+  });
+  await new Promise<void>((resolve, reject) =>
+    fuse.mount((err: Error | null) => (err ? reject(new ConfigError(`cannot mount at ${mountpoint}: ${err.message}`)) : resolve())),
+  );
+  const rec = await findMount(mountpoint);
+  if (rec) await tuneReadAhead(rec.dev, o.readAheadKb, log);
+
+  let unmounting = false;
+  let timer: NodeJS.Timeout | undefined;
+  const gone = new Promise<void>((resolve) => {
+    // The binding does not notice an unmount done from outside: poll the mount table.
+    timer = setInterval(() => {
+      findMount(mountpoint).then((m) => {
+        if (!m && !unmounting) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, () => undefined);
+    }, 500);
+  });
+
+  return {
+    mountpoint,
+    gone,
+    async unmount() {
+      if (unmounting) return;
+      unmounting = true;
+      clearInterval(timer);
+      if (!(await findMount(mountpoint))) return;
+      await new Promise<void>((resolve) => {
+        fuse.unmount((err: Error | null) => {
+          if (err) log.warn({ mountpoint, err: err.message }, 'unmount reported an error');
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+async function tuneReadAhead(dev: string, kb: number, log: Logger): Promise<void> {
+  const file = `/sys/class/bdi/${dev}/read_ahead_kb`;
+  try {
+    await fs.writeFile(file, String(kb));
+    log.debug({ file, kb }, 'kernel read-ahead set');
+  } catch (e) {
+    // Only root may write it; without it sequential reads still work, with fewer requests in flight.
+    log.debug({ file, err: (e as Error).message }, 'cannot set kernel read-ahead');
+  }
+}

@@ -1,0 +1,115 @@
+import { LRUCache } from 'lru-cache';
+import type { Drive, RemoteEntry } from '../drives/types.js';
+import { DriveError } from '../util/errors.js';
+
+export interface MetadataCacheOptions {
+  /** How long listings and stats are trusted (rclone's --dir-cache-time). */
+  ttlMs: number;
+  /** How long "no such file" is remembered: short, so files made elsewhere show up soon. */
+  negativeTtlMs: number;
+  /** Folder listings kept at most. */
+  maxDirs?: number;
+  /** Single stats kept at most. */
+  maxEntries?: number;
+}
+
+export interface CacheCounters {
+  listings: number;
+  stats: number;
+  hits: number;
+}
+
+type Children = Map<string, RemoteEntry>;
+const MISSING = Symbol('missing');
+
+/**
+ * Folder listings and stats, keyed by mount path. A listing also answers lookups of its
+ * children, so `ls -l` of a folder costs the listing's pages and nothing per file. Concurrent
+ * misses for the same key share one remote call.
+ */
+export class MetadataCache {
+  readonly counters: CacheCounters = { listings: 0, stats: 0, hits: 0 };
+  private readonly dirs: LRUCache<string, Children>;
+  private readonly entries: LRUCache<string, RemoteEntry | typeof MISSING>;
+  private readonly inflightDirs = new Map<string, Promise<Children>>();
+  private readonly inflightStats = new Map<string, Promise<RemoteEntry>>();
+
+  constructor(private readonly drive: Drive, private readonly opts: MetadataCacheOptions) {
+    this.dirs = new LRUCache({ max: opts.maxDirs ?? 2000, ttl: opts.ttlMs, ttlAutopurge: false });
+    this.entries = new LRUCache({ max: opts.maxEntries ?? 50_000, ttl: opts.ttlMs, ttlAutopurge: false });
+  }
+
+  async lookup(path: string): Promise<RemoteEntry> {
+    if (path !== '/') {
+      const { parent, name } = splitPath(path);
+      const siblings = this.dirs.get(parent);
+      if (siblings) {
+        this.counters.hits++;
+        const e = siblings.get(name);
+        if (!e) throw notFound(path);
+        return e;
+      }
+    }
+    const cached = this.entries.get(path);
+    if (cached !== undefined) {
+      this.counters.hits++;
+      if (cached === MISSING) throw notFound(path);
+      return cached;
+    }
+    return this.singleFlight(this.inflightStats, path, async () => {
+      this.counters.stats++;
+      try {
+        const e = await this.drive.stat(path);
+        this.entries.set(path, e);
+        return e;
+      } catch (err) {
+        if (err instanceof DriveError && err.code === 'ENOENT') this.entries.set(path, MISSING, { ttl: this.opts.negativeTtlMs });
+        throw err;
+      }
+    });
+  }
+
+  async list(path: string): Promise<RemoteEntry[]> {
+    const cached = this.dirs.get(path);
+    if (cached) {
+      this.counters.hits++;
+      return [...cached.values()];
+    }
+    const children = await this.singleFlight(this.inflightDirs, path, async () => {
+      const dir = await this.lookup(path);
+      if (!dir.isDir) throw new DriveError('ENOTDIR', `${path} is not a folder`);
+      this.counters.listings++;
+      const list = await this.drive.list(path, dir);
+      const map: Children = new Map();
+      for (const e of list) map.set(e.name, e);
+      this.dirs.set(path, map);
+      return map;
+    });
+    return [...children.values()];
+  }
+
+  /** Forget what is known about a path and its parent's listing (after a change made through the mount). */
+  invalidate(path: string): void {
+    this.entries.delete(path);
+    this.dirs.delete(path);
+    if (path !== '/') this.dirs.delete(splitPath(path).parent);
+  }
+
+  private singleFlight<T>(map: Map<string, Promise<T>>, key: string, fn: () => Promise<T>): Promise<T> {
+    let p = map.get(key);
+    if (!p) {
+      p = fn().finally(() => map.delete(key));
+      map.set(key, p);
+    }
+    return p;
+  }
+}
+
+export function splitPath(path: string): { parent: string; name: string } {
+  const i = path.lastIndexOf('/');
+  return { parent: i <= 0 ? '/' : path.slice(0, i), name: path.slice(i + 1) };
+}
+
+function notFound(path: string): DriveError {
+  return new DriveError('ENOENT', `${path}: no such file or folder`);
+}

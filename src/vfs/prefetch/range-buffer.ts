@@ -1,0 +1,183 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { HttpClient } from '../../http/client.js';
+import { DriveError, toDriveError } from '../../util/errors.js';
+import type { Logger } from '../../util/log.js';
+import type { LinkProvider } from '../link-cache.js';
+
+/** Consecutive attempts that bring no new byte before the range is given up as EIO. */
+const MAX_FRUITLESS_ATTEMPTS = 6;
+
+export interface RangeDeps {
+  http: HttpClient;
+  links: LinkProvider;
+  log: Logger;
+  /** The file's path, for log lines only. */
+  path: string;
+  /** Called once with the number of bytes received by each response, for throughput stats. */
+  onBytes?: (n: number) => void;
+}
+
+interface Waiter {
+  need: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * One byte range of a remote file, downloaded into memory by a single ranged GET and readable
+ * while it arrives. A connection cut mid-body resumes from the first missing byte; a refused
+ * (expired) link is re-resolved. Bytes already received are never fetched twice.
+ */
+export class RangeBuffer {
+  readonly buf: Buffer;
+  /** Bytes of the range received so far, from `start`. */
+  filled = 0;
+  /** Set when the remote file ended before `end` (it is shorter than we were told). */
+  eofAt?: number;
+  private error?: DriveError;
+  private finished = false;
+  private waiters: Waiter[] = [];
+  private readonly abort = new AbortController();
+
+  constructor(readonly start: number, readonly end: number, private readonly deps: RangeDeps) {
+    this.buf = Buffer.allocUnsafe(end - start);
+    this.run().catch((e) => this.fail(toDriveError(e)));
+  }
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  get hasWaiters(): boolean {
+    return this.waiters.length > 0;
+  }
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** A failed range is dropped by its owner so that a later read tries again. */
+  get failed(): boolean {
+    return this.error !== undefined;
+  }
+
+  /** Resolve once bytes up to absolute offset `absEnd` are here (or the file ended, or it failed). */
+  waitFor(absEnd: number): Promise<void> {
+    const need = Math.min(absEnd, this.end) - this.start;
+    if (this.error) return Promise.reject(this.error);
+    if (this.filled >= need || this.finished) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ need, resolve, reject }));
+  }
+
+  /** Copy available bytes of [absFrom, absTo) into target; returns how many were copied. */
+  copyOut(target: Buffer, targetOffset: number, absFrom: number, absTo: number): number {
+    const from = absFrom - this.start;
+    const to = Math.min(absTo - this.start, this.filled);
+    if (to <= from) return 0;
+    return this.buf.copy(target, targetOffset, from, to);
+  }
+
+  /** Stop downloading; waiters (if any) are failed. Used when nobody needs the range any more. */
+  cancel(): void {
+    if (this.finished) return;
+    this.abort.abort();
+    this.fail(new DriveError('EIO', 'read-ahead cancelled'));
+  }
+
+  private async run(): Promise<void> {
+    const { http, links, log, path } = this.deps;
+    let fruitless = 0;
+    while (this.filled < this.length) {
+      if (this.abort.signal.aborted) return;
+      const before = this.filled;
+      const from = this.start + this.filled;
+      const link = await links.get();
+      try {
+        const res = await http.request({
+          url: link.url,
+          preauthenticated: true,
+          headers: { range: `bytes=${from}-${this.end - 1}` },
+          signal: this.abort.signal,
+          acceptStatus: [401, 403, 404, 410, 416],
+        });
+        if (res.status === 416) {
+          await res.body.dump();
+          this.eofAt = from; // the file is shorter than its listed size
+          break;
+        }
+        if (res.status === 401 || res.status === 403 || res.status === 404 || res.status === 410) {
+          // Expired or revoked pre-authenticated link: resolve a fresh one and go on from `from`.
+          await res.body.dump();
+          log.debug({ path, status: res.status }, 'download link refused, re-resolving');
+          links.invalidate(link);
+        } else {
+          // A 200 means the host ignored Range: skip what we already have.
+          await this.consume(res.body, res.status === 200 ? from : 0);
+          if (this.filled === before && this.filled < this.length) {
+            this.eofAt = from; // a clean, empty answer: nothing more exists
+            break;
+          }
+        }
+      } catch (e) {
+        if (this.abort.signal.aborted) return;
+        log.debug({ path, from, err: (e as Error).message }, 'range download interrupted, resuming');
+      }
+      fruitless = this.filled > before ? 0 : fruitless + 1;
+      if (fruitless >= MAX_FRUITLESS_ATTEMPTS) {
+        throw new DriveError('EIO', `download of ${path} failed: no progress after ${fruitless} attempts at byte ${this.start + this.filled}`);
+      }
+      if (fruitless > 1) await sleep(200 * 2 ** (fruitless - 2), undefined, { signal: this.abort.signal }).catch(() => undefined);
+    }
+    this.finish();
+  }
+
+  private async consume(body: AsyncIterable<Buffer> & { destroy?: () => void }, skip: number): Promise<void> {
+    let toSkip = skip;
+    for await (const piece of body) {
+      let p = piece as Buffer;
+      if (toSkip > 0) {
+        if (p.length <= toSkip) {
+          toSkip -= p.length;
+          continue;
+        }
+        p = p.subarray(toSkip);
+        toSkip = 0;
+      }
+      const room = this.length - this.filled;
+      const n = p.copy(this.buf, this.filled, 0, Math.min(p.length, room));
+      this.filled += n;
+      this.deps.onBytes?.(n);
+      this.wake();
+      if (this.filled >= this.length) {
+        body.destroy?.(); // a host that ignored Range keeps sending: stop it
+        return;
+      }
+    }
+  }
+
+  private wake(): void {
+    if (this.waiters.length === 0) return;
+    const still: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (this.filled >= w.need) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
+  }
+
+  private finish(): void {
+    this.finished = true;
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w.resolve();
+  }
+
+  private fail(e: DriveError): void {
+    if (this.finished) return;
+    this.error = e;
+    this.finished = true;
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w.reject(e);
+  }
+}
