@@ -12,6 +12,14 @@ program
   .version('0.1.0')
   .option('--config <file>', 'config file (default $DRIVEMOUNT_CONFIG or $XDG_CONFIG_HOME/drivemount/config.json)');
 
+/**
+ * The binding keeps a native handle (its FUSE thread's async hook) referenced after the mount is
+ * gone, so a finished mount exits explicitly rather than waiting for an empty event loop.
+ */
+function exitNow(code: number): never {
+  process.exit(code);
+}
+
 function withMountOptions(cmd: Command): Command {
   return cmd
     .option('--read-only', 'refuse every change with EROFS')
@@ -33,7 +41,7 @@ withMountOptions(
     .argument('<remote>', 'a remote defined in the config file, optionally with :/sub/folder')
     .argument('<mountpoint>', 'an empty folder'),
 ).action(async (remote: string, mountpoint: string, opts) => {
-  process.exitCode = await mountCommand(remote, mountpoint, { ...program.opts(), ...opts });
+  exitNow(await mountCommand(remote, mountpoint, { ...program.opts(), ...opts }));
 });
 
 program
@@ -75,7 +83,7 @@ withMountOptions(
     .option('--data <dir>', 'where the demo content and config live', '.demo')
     .option('--big-file-mib <n>', 'size of the large sample file', '256'),
 ).action(async (mountpoint: string, opts) => {
-  process.exitCode = await demoCommand(mountpoint, { ...program.opts(), ...opts });
+  exitNow(await demoCommand(mountpoint, { ...program.opts(), ...opts }));
 });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

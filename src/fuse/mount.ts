@@ -45,29 +45,41 @@ export function fuseOptionString(o: MountOptions): string {
 /** Refuse busy or unusable mountpoints with a clear message; repair a stale (dead) FUSE mount. */
 export async function prepareMountpoint(mountpoint: string, log: Logger): Promise<void> {
   const existing = await findMount(mountpoint);
+  if (existing) {
+    if (existing.fstype.startsWith('fuse') && (await isDeadFuse(mountpoint))) {
+      log.warn({ mountpoint }, 'mountpoint holds a dead FUSE mount ("Transport endpoint is not connected"); unmounting it');
+      await lazyUnmount(mountpoint);
+    } else {
+      throw new ConfigError(
+        `mountpoint ${mountpoint} is busy: ${existing.source} (${existing.fstype}) is mounted there — unmount it first (drivemount unmount ${mountpoint})`,
+      );
+    }
+  }
   let st;
   try {
     st = await fs.stat(mountpoint);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOTCONN' || code === 'ECONNABORTED') {
-      log.warn({ mountpoint }, 'mountpoint holds a dead FUSE mount ("Transport endpoint is not connected"); unmounting it');
-      await lazyUnmount(mountpoint);
-      st = await fs.stat(mountpoint);
-    } else if (code === 'ENOENT') {
-      throw new ConfigError(`mountpoint ${mountpoint} does not exist — create it first (mkdir -p ${mountpoint})`);
-    } else {
-      throw new ConfigError(`mountpoint ${mountpoint} is unusable: ${(e as Error).message}`);
-    }
-  }
-  if (existing && (await findMount(mountpoint))) {
-    throw new ConfigError(
-      `mountpoint ${mountpoint} is busy: ${existing.source} (${existing.fstype}) is mounted there — unmount it first (drivemount unmount ${mountpoint})`,
-    );
+    if (code === 'ENOENT') throw new ConfigError(`mountpoint ${mountpoint} does not exist — create it first (mkdir -p ${mountpoint})`);
+    throw new ConfigError(`mountpoint ${mountpoint} is unusable: ${(e as Error).message}`);
   }
   if (!st.isDirectory()) throw new ConfigError(`mountpoint ${mountpoint} is not a directory`);
   const entries = await fs.readdir(mountpoint);
   if (entries.length > 0) throw new ConfigError(`mountpoint ${mountpoint} is not empty — mounting over files would hide them`);
+}
+
+/**
+ * A FUSE mount whose process died answers ENOTCONN. `stat` cannot tell (the kernel may answer it
+ * from its attribute cache); listing the folder always reaches the daemon. A live daemon that
+ * is slow to answer counts as alive.
+ */
+async function isDeadFuse(mountpoint: string): Promise<boolean> {
+  const probe = fs.readdir(mountpoint).then(
+    () => false,
+    (e: NodeJS.ErrnoException) => e.code === 'ENOTCONN' || e.code === 'ECONNABORTED',
+  );
+  const slow = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000).unref());
+  return Promise.race([probe, slow]);
 }
 
 export async function lazyUnmount(mountpoint: string): Promise<void> {

@@ -101,6 +101,19 @@ export class QuickXorHash {
     return this.digest().toString('base64');
   }
 
+  /** Bytes hashed so far. */
+  get bytesHashed(): number {
+    return this.length;
+  }
+
+  /** An independent copy of the running state (hash tentatively, keep or drop). */
+  clone(): QuickXorHash {
+    const c = new QuickXorHash();
+    c.acc.set(this.acc);
+    c.length = this.length;
+    return c;
+  }
+
   /** Convenience: hash of a single buffer. */
   static of(buf: Uint8Array): string {
     const h = new QuickXorHash();

@@ -12,17 +12,18 @@ after(async () => {
   }
 });
 
-async function setup(size: number, emulatorArgs: string[]) {
+async function setup(size: number, emulatorArgs: string[], mountArgs: string[] = []) {
   const f: { d?: DriveFixture; m?: MountFixture } = {};
   fixtures.push(f);
   f.d = await startDrive({ emulatorArgs, seed: (root) => ensureRandomFile(path.join(root, 'data.bin'), size) });
-  f.m = await mount(f.d, ['--read-only']);
+  f.m = await mount(f.d, ['--read-only', ...mountArgs]);
   return { d: f.d, m: f.m, src: path.join(f.d.root, 'data.bin') };
 }
 
 test('a download link expiring in the middle of a slow read still gives identical bytes', async () => {
-  // 2 s links, 4 MB/s per connection: reading 24 MiB takes several link lifetimes.
-  const { d, m, src } = await setup(24 * MiB, ['--link-ttl', '2', '--bandwidth', String(4_000_000)]);
+  // 1 s links, 2 MB/s per connection, a 4 MiB read-ahead window (1 MiB requests): reading
+  // 32 MiB takes several link lifetimes, so many range requests start with an expired link.
+  const { d, m, src } = await setup(32 * MiB, ['--link-ttl', '1', '--bandwidth', String(2_000_000)], ['--max-read-ahead', '4']);
   const r = await sh(`cmp ${m.mnt}/data.bin ${src}`);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const s = await d.stats();

@@ -114,7 +114,7 @@ export interface MountFixture {
   unmount(): Promise<void>;
 }
 
-/** `drivemount mount od[:sub] MNT` in a child process; resolves once the mount shows in /proc/mounts. */
+/** `drivemount mount od[:sub] MNT` in a child process; resolves once it is mounted and serving. */
 export async function mount(drive: DriveFixture, extraArgs: string[] = [], spec = 'od', at?: string): Promise<MountFixture> {
   const mnt = at ?? (await fs.mkdtemp(path.join(drive.tmp, 'mnt-')));
   const proc = spawn(process.execPath, [MAIN, 'mount', spec, mnt, '--config', drive.configFile, '--log-level', 'debug', ...extraArgs], {
@@ -128,7 +128,9 @@ export async function mount(drive: DriveFixture, extraArgs: string[] = [], spec 
   exited.then(() => (dead = true));
   registerCleanup(mnt, proc);
   try {
-    await waitFor(() => dead || isMounted(mnt), `mount at ${mnt}`);
+    // The process logs "mounted" once the kernel has the mount (a stale entry in /proc/mounts
+    // for the same path must not count).
+    await waitFor(() => dead || (isMounted(mnt) && out.includes('"msg":"mounted"')), `mount at ${mnt}`);
   } catch (e) {
     await forceUnmount(mnt, proc);
     throw new Error(`${(e as Error).message}\n${out}`);

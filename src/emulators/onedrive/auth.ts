@@ -109,11 +109,12 @@ export class AuthState {
     const clientId = form.get('client_id');
     if (!clientId) throw missing('client_id');
     if (clientId !== this.cfg.clientId) {
+      // What AAD answers for an application id it does not know.
       throw new OAuthError(
-        401,
-        'invalid_client',
-        7000215,
-        'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
+        400,
+        'unauthorized_client',
+        700016,
+        `AADSTS700016: Application with identifier '${clientId}' was not found in the directory. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`,
       );
     }
     const secret = form.get('client_secret');
