@@ -5,6 +5,7 @@ import type { Logger } from '../util/log.js';
 import { LinkCache } from './link-cache.js';
 import { MetadataCache } from './metadata-cache.js';
 import { MemoryBudget } from './prefetch/memory-budget.js';
+import { BufferPool } from './prefetch/buffer-pool.js';
 import { DEFAULT_PREFETCH, Prefetcher, type PrefetchOptions } from './prefetch/prefetcher.js';
 
 export interface VfsOptions {
@@ -52,6 +53,7 @@ export class Vfs {
   readonly metadata: MetadataCache;
   readonly links: LinkCache;
   readonly budget: MemoryBudget;
+  private readonly pool: BufferPool;
   readonly stats: VfsStats = { bytesRead: 0, openFiles: 0 };
   private readonly handles = new Map<number, OpenFile>();
   private nextHandle = 1;
@@ -66,6 +68,7 @@ export class Vfs {
     this.metadata = new MetadataCache(drive, { ttlMs: opts.dirCacheTtlMs, negativeTtlMs: opts.negativeCacheTtlMs });
     this.links = new LinkCache(drive);
     this.budget = new MemoryBudget(opts.readAheadMemory);
+    this.pool = new BufferPool(Math.min(opts.readAheadMemory, 256 << 20));
   }
 
   getattr(path: string): Promise<RemoteEntry> {
@@ -92,7 +95,7 @@ export class Vfs {
     const f = this.handle(fh);
     f.reader ??= new Prefetcher(
       f.entry.size,
-      { http: this.http, links: this.links.forFile(f.path, f.entry), log: this.log, path: f.path },
+      { http: this.http, links: this.links.forFile(f.path, f.entry), log: this.log, path: f.path, pool: this.pool },
       this.budget,
       this.opts.prefetch,
     );
@@ -104,6 +107,7 @@ export class Vfs {
   release(fh: number): void {
     const f = this.handles.get(fh);
     if (!f) return;
+    if (f.reader) this.log.debug({ path: f.path, requests: f.reader.requests, seeks: f.reader.seeks }, 'closed');
     f.reader?.close();
     this.handles.delete(fh);
     this.stats.openFiles--;

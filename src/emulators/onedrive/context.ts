@@ -9,6 +9,8 @@ import type { LinkSigner } from './download.js';
 import type { HashCache } from './hashes.js';
 import type { OneDriveFaults } from './settings.js';
 import type { DriveStore } from './store.js';
+import type { UploadManager } from './uploads.js';
+import type { CopyMonitor } from './copy.js';
 
 export interface EmulatorContext {
   /** Base URL (no trailing slash), known once the server listens. */
@@ -30,4 +32,6 @@ export interface EmulatorContext {
     failFragment: EveryN;
     cutFragment: EveryN;
   };
+  uploads: UploadManager;
+  copies: CopyMonitor;
 }

@@ -116,19 +116,26 @@ export async function requireItem(g: GraphRequest): Promise<Entry> {
   return e;
 }
 
-/** Single driveItem response, as GET item, upload and PATCH return it. */
-export async function sendItem(g: GraphRequest, e: Entry, status = 200, select: Select = null): Promise<void> {
-  const parent = await g.view.store.parentOf(e);
+/** Single driveItem response, as GET item, uploads and PATCH return it. */
+export async function sendItem(
+  ctx: EmulatorContext,
+  res: ServerResponse,
+  view: DriveView,
+  e: Entry,
+  status = 200,
+  select: Select = null,
+): Promise<void> {
+  const parent = await view.store.parentOf(e);
   const body = {
-    '@odata.context': `${g.ctx.url}/v1.0/$metadata#drives('${g.view.store.driveId}')/items/$entity`,
-    ...(await driveItemJson(g.ctx, g.view, e, parent, select)),
+    '@odata.context': `${ctx.url}/v1.0/$metadata#drives('${view.store.driveId}')/items/$entity`,
+    ...(await driveItemJson(ctx, view, e, parent, select)),
   };
-  sendJson(g.res, status, body, {}, GRAPH_JSON);
+  sendJson(res, status, body, {}, GRAPH_JSON);
 }
 
 async function getItem(g: GraphRequest): Promise<void> {
   const select = parseSelect(g.query);
-  await sendItem(g, await requireItem(g), 200, select);
+  await sendItem(g.ctx, g.res, g.view, await requireItem(g), 200, select);
 }
 
 async function getContent(g: GraphRequest): Promise<void> {

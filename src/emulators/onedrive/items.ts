@@ -80,20 +80,6 @@ export function encodeRelPath(rel: string): string {
   return rel.split('/').map(encodeURIComponent).join('/');
 }
 
-/** Recursive size of a folder (OneDrive reports folder sizes that way). */
-async function folderSize(store: DriveStore, dir: Entry): Promise<number> {
-  let total = 0;
-  const pending: Entry[] = [dir];
-  while (pending.length > 0) {
-    const d = pending.pop()!;
-    for (const child of await store.entriesOf(d, await store.childNames(d))) {
-      if (child.isDir) pending.push(child);
-      else total += child.stat.size;
-    }
-  }
-  return total;
-}
-
 /**
  * The driveItem JSON for `e`. `parent` is its folder (null for the root);
  * listings pass it in so it is not looked up once per child.
@@ -119,7 +105,7 @@ export async function driveItemJson(
   if (wants(select, 'id')) out.id = e.id;
   if (wants(select, 'lastModifiedDateTime')) out.lastModifiedDateTime = modified;
   if (wants(select, 'name')) out.name = e.name;
-  if (wants(select, 'size')) out.size = e.isDir ? await folderSize(store, e) : st.size;
+  if (wants(select, 'size')) out.size = e.isDir ? await store.folderSize(e) : st.size;
   if (wants(select, 'parentReference')) {
     const ref: Record<string, unknown> = { driveId: store.driveId, driveType: store.driveType };
     if (parent) {

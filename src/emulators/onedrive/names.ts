@@ -16,9 +16,7 @@ export const MAX_PATH_CHARS = 400;
 export function nameProblem(name: string): string | null {
   if (name === '') return 'The name is empty.';
   if (BAD_CHARS.test(name)) return `The name '${name}' contains a character that is not allowed (" * : < > ? / \\ |).`;
-  if (name !== name.trim() && (name.startsWith(' ') || name.endsWith(' '))) {
-    return `The name '${name}' begins or ends with a space.`;
-  }
+  if (name.startsWith(' ') || name.endsWith(' ')) return `The name '${name}' begins or ends with a space.`;
   if (name.endsWith('.')) return `The name '${name}' ends with a period.`;
   const upper = foldName(name);
   if (RESERVED.has(upper) || RESERVED_NUMBERED.test(upper)) return `The name '${name}' is reserved.`;

@@ -19,12 +19,15 @@ import { Stats } from '../common/stats.js';
 import { ADMIN_PREFIX, handleAdmin } from './admin.js';
 import { AuthState, handleTokenRequest } from './auth.js';
 import type { EmulatorContext } from './context.js';
+import { CopyMonitor, MONITOR_PREFIX } from './copy.js';
 import { DOWNLOAD_PREFIX, handleDownload, LinkSigner } from './download.js';
 import { GraphError, sendGraphError } from './errors.js';
 import { handleGraph } from './graph.js';
 import { HashCache } from './hashes.js';
+import { graphWrites } from './mutations.js';
 import { DEFAULT_FAULTS, STAT_KEYS, type OneDriveFaults } from './settings.js';
 import { DriveStore } from './store.js';
+import { UploadManager, UPLOAD_PREFIX } from './uploads.js';
 
 export type { OneDriveFaults } from './settings.js';
 export { DEFAULT_FAULTS, STAT_KEYS } from './settings.js';
@@ -119,7 +122,12 @@ export async function startOneDriveEmulator(opts: OneDriveEmulatorOptions): Prom
       failFragment: new EveryN(() => faults.get().failFragmentEvery),
       cutFragment: new EveryN(() => faults.get().cutFragmentEvery),
     },
+    // Set right below: both need the finished context.
+    uploads: undefined as unknown as UploadManager,
+    copies: undefined as unknown as CopyMonitor,
   };
+  ctx.uploads = new UploadManager(ctx);
+  ctx.copies = new CopyMonitor(ctx);
   const setFaults = (f: Partial<OneDriveFaults>): void => {
     faults.update(f);
   };
@@ -132,13 +140,17 @@ export async function startOneDriveEmulator(opts: OneDriveEmulatorOptions): Prom
       if (rawPath.startsWith(DOWNLOAD_PREFIX)) {
         return await handleDownload(ctx, req, res, rawPath.slice(DOWNLOAD_PREFIX.length));
       }
+      if (rawPath.startsWith(UPLOAD_PREFIX)) {
+        return await ctx.uploads.handle(req, res, rawPath.slice(UPLOAD_PREFIX.length));
+      }
+      if (rawPath.startsWith(MONITOR_PREFIX)) return ctx.copies.handle(req, res, rawPath.slice(MONITOR_PREFIX.length));
       if (TOKEN_PATH.test(rawPath)) {
         ctx.stats.inc('token');
         if (!(await handleTokenRequest(auth, req, res))) ctx.stats.inc('tokenError');
         return;
       }
       if (rawPath === '/v1.0' || rawPath.startsWith('/v1.0/')) {
-        return await handleGraph(ctx, req, res, rawPath, query);
+        return await handleGraph(ctx, req, res, rawPath, query, graphWrites);
       }
       throw new GraphError(400, 'BadRequest', `Invalid request path '${rawPath}'.`);
     } catch (e) {
@@ -184,10 +196,14 @@ export async function startOneDriveEmulator(opts: OneDriveEmulatorOptions): Prom
     stats: () => ctx.stats.snapshot(),
     resetStats: () => ctx.stats.reset(),
     close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
-      });
+        await stopped;
+        await ctx.copies.close();
+        await ctx.uploads.close();
+        for (const d of drivesById.values()) await d.staging.dispose();
+      })();
       return closing;
     },
   };

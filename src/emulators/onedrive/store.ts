@@ -19,6 +19,9 @@ import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
+import { Mutex } from '../common/mutex.js';
+import { Staging } from './staging.js';
+
 export type DriveType = 'personal' | 'business' | 'documentLibrary';
 
 export interface Entry {
@@ -45,6 +48,9 @@ export function compareNames(a: string, b: string): number {
 }
 
 const visible = (d: Dirent): boolean => d.isFile() || d.isDirectory();
+
+/** How long an mtime must be in the past before caches keyed by it are trusted. */
+export const QUIET_MS = 1000;
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 function base32(buf: Buffer): string {
@@ -75,6 +81,10 @@ export class DriveStore {
   readonly driveId: string;
   readonly driveType: DriveType;
   readonly siteId?: string;
+  /** Serialises check-then-act changes (conflict check + rename into place). */
+  readonly lock = new Mutex();
+  /** Where uploads and copies are assembled before being renamed into place. */
+  readonly staging: Staging;
   private readonly idToRel = new Map<string, string>();
   /**
    * file key → id, for items whose inode changed while the item did not (a
@@ -83,6 +93,9 @@ export class DriveStore {
   private readonly idOverrides = new Map<string, string>();
   /** file key → createdDateTime (ms) set by a client; Linux cannot set birth times. */
   private readonly createdOverrides = new Map<string, number>();
+  /** Sorted child names of big folders, by directory version (see childNames). */
+  private readonly listings = new Map<string, { version: string; names: string[] }>();
+  private readonly folderSizes = new Map<string, { at: number; bytes: number }>();
   private usedCache: { at: number; bytes: number } | null = null;
   private usedPending: Promise<number> | null = null;
 
@@ -91,6 +104,7 @@ export class DriveStore {
     this.driveId = opts.driveId;
     this.driveType = opts.driveType;
     this.siteId = opts.siteId;
+    this.staging = new Staging(this.root);
   }
 
   // ---- identities -------------------------------------------------------
@@ -215,11 +229,48 @@ export class DriveStore {
 
   // ---- listings -----------------------------------------------------------
 
-  /** Names of the visible children of a folder, in listing order. */
+  /**
+   * Names of the visible children of a folder, in listing order. Paging a big
+   * folder asks for this once per page, so the sorted list is cached per
+   * directory version (a directory's mtime changes whenever an entry is
+   * added, removed or renamed in it).
+   */
   async childNames(dir: Entry): Promise<string[]> {
-    const names: string[] = [];
-    for (const d of await readdirOrEmpty(dir.abs)) if (visible(d)) names.push(d.name);
-    return names.sort(compareNames);
+    const version = `${dir.stat.ino}:${dir.stat.mtimeMs}:${dir.stat.ctimeMs}`;
+    const hit = this.listings.get(dir.abs);
+    if (hit && hit.version === version) return hit.names;
+    const keyed: Array<{ name: string; key: string }> = [];
+    for (const d of await readdirOrEmpty(dir.abs)) if (visible(d)) keyed.push({ name: d.name, key: foldName(d.name) });
+    keyed.sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.name === b.name ? 0 : a.name < b.name ? -1 : 1));
+    const names = keyed.map((k) => k.name);
+    // File timestamps come from a coarse kernel clock, so two changes within
+    // one tick can leave the same mtime: only trust a version that is old.
+    if (names.length >= 256 && Date.now() - dir.stat.mtimeMs > QUIET_MS) {
+      if (this.listings.size >= 64) this.listings.delete(this.listings.keys().next().value!);
+      this.listings.set(dir.abs, { version, names });
+    }
+    return names;
+  }
+
+  /**
+   * Recursive size of a folder (OneDrive reports folder sizes that way).
+   * Memoised for a moment: listings report it for every subfolder.
+   */
+  async folderSize(dir: Entry, maxAgeMs = 2000): Promise<number> {
+    const hit = this.folderSizes.get(dir.abs);
+    if (hit && Date.now() - hit.at <= maxAgeMs) return hit.bytes;
+    let total = 0;
+    const pending: Entry[] = [dir];
+    while (pending.length > 0) {
+      const d = pending.pop()!;
+      for (const child of await this.entriesOf(d, await this.childNames(d))) {
+        if (child.isDir) pending.push(child);
+        else total += child.stat.size;
+      }
+    }
+    if (this.folderSizes.size >= 4096) this.folderSizes.clear();
+    this.folderSizes.set(dir.abs, { at: Date.now(), bytes: total });
+    return total;
   }
 
   async childCount(abs: string): Promise<number> {
@@ -270,6 +321,7 @@ export class DriveStore {
   /** Call after the emulator itself changed content, so quota is recomputed. */
   invalidateUsage(): void {
     this.usedCache = null;
+    this.folderSizes.clear();
   }
 }
 

@@ -13,7 +13,11 @@ export interface PrefetchOptions {
   maxParallel: number;
   /** A forward jump up to this far is read through (kernel read-ahead arrives out of order); further is a seek. */
   forwardReadThrough: number;
-  /** Bytes kept behind the read position for small backward jumps. */
+  /**
+   * How far behind the furthest read a read still belongs to the same stream. The kernel's own
+   * read-ahead (16 MiB, 64 requests in flight) delivers reads out of order by several MiB; such
+   * reads fill a hole instead of restarting the stream. Partly read ranges further behind are dropped.
+   */
   keepBehind: number;
 }
 
@@ -23,7 +27,7 @@ export const DEFAULT_PREFETCH: PrefetchOptions = {
   maxRequest: 8 << 20,
   maxParallel: 8,
   forwardReadThrough: 24 << 20,
-  keepBehind: 2 << 20,
+  keepBehind: 32 << 20,
 };
 
 /**
@@ -40,8 +44,9 @@ export class Prefetcher {
   private frontier = 0;
   private highestRead = 0;
   private closed = false;
-  /** Requests made, for tests and stats: a seek should add exactly one. */
+  /** Requests made and seeks seen, for tests and debug logs: a seek should add exactly one request. */
   requests = 0;
+  seeks = 0;
 
   constructor(
     private readonly size: number,
@@ -66,12 +71,18 @@ export class Prefetcher {
       const at = pos + done;
       let r = this.covering(at);
       if (!r) r = this.addRange(at, Math.min(this.size, Math.max(end, at + this.opts.initialWindow)), true);
-      await r.waitFor(end);
-      const n = r.copyOut(target, done, at, end);
+      r.pin();
+      let n: number;
+      try {
+        await r.waitFor(end);
+        n = r.copyOut(target, done, at, end);
+      } finally {
+        r.unpin();
+      }
       if (n === 0) break; // the remote file ended early
       done += n;
     }
-    this.dropBehind(pos);
+    this.dropUsed();
     return done;
   }
 
@@ -81,15 +92,20 @@ export class Prefetcher {
     this.ranges = [];
   }
 
-  /** A read outside every range: continue the stream if it is just ahead, else start a new one. */
+  /**
+   * A read outside every range. Just ahead of the stream: read through the gap. Inside the
+   * stream's recent span (out-of-order kernel read-ahead): the read loop fills the hole. Anywhere
+   * else: a seek, which starts a new small stream.
+   */
   private onMiss(pos: number, end: number): void {
-    const ahead = pos >= this.frontier && pos - this.frontier <= this.opts.forwardReadThrough && this.frontier > this.streamStart;
-    if (ahead) {
-      // Read through the gap: kernel read-ahead and parallel readers land slightly ahead.
+    const streaming = this.frontier > this.streamStart;
+    if (streaming && pos >= this.frontier && pos - this.frontier <= this.opts.forwardReadThrough) {
       this.scheduleUpTo(end + this.window, true);
       return;
     }
+    if (streaming && pos >= this.streamStart && pos < this.frontier && pos >= this.highestRead - this.opts.keepBehind) return;
     // A seek: start a small stream here; ranges far from it are dropped.
+    this.seeks++;
     this.dropWhere((r) => r.end < pos - this.opts.keepBehind || r.start > pos + this.opts.forwardReadThrough);
     this.window = this.opts.initialWindow;
     this.streamStart = pos;
@@ -160,10 +176,11 @@ export class Prefetcher {
     return undefined;
   }
 
-  private dropBehind(pos: number): void {
-    const limit = pos - this.opts.keepBehind;
-    if (this.ranges.length === 0 || this.ranges[0]!.end > limit) return;
-    this.dropWhere((r) => r.end <= limit && !r.hasWaiters);
+  /** Forget ranges every byte of which was read, and partly read ones far behind the stream. */
+  private dropUsed(): void {
+    const limit = this.highestRead - this.opts.keepBehind;
+    if (!this.ranges.some((r) => r.served >= r.length || r.end <= limit)) return;
+    this.dropWhere((r) => !r.pinned && (r.served >= r.length || r.end <= limit));
   }
 
   private dropWhere(pred: (r: RangeBuffer) => boolean): void {
@@ -176,7 +193,7 @@ export class Prefetcher {
   }
 
   private discard(r: RangeBuffer): void {
-    if (!r.hasWaiters) r.cancel();
+    r.release();
     this.budget.release(r.length);
   }
 }

@@ -3,6 +3,7 @@ import type { HttpClient } from '../../http/client.js';
 import { DriveError, toDriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import type { LinkProvider } from '../link-cache.js';
+import type { BufferPool } from './buffer-pool.js';
 
 /** Consecutive attempts that bring no new byte before the range is given up as EIO. */
 const MAX_FRUITLESS_ATTEMPTS = 6;
@@ -13,8 +14,9 @@ export interface RangeDeps {
   log: Logger;
   /** The file's path, for log lines only. */
   path: string;
-  /** Called once with the number of bytes received by each response, for throughput stats. */
+  /** Called with the number of bytes received, for throughput stats. */
   onBytes?: (n: number) => void;
+  pool?: BufferPool;
 }
 
 interface Waiter {
@@ -32,24 +34,59 @@ export class RangeBuffer {
   readonly buf: Buffer;
   /** Bytes of the range received so far, from `start`. */
   filled = 0;
+  /** Bytes handed to readers; a range fully served is done with (the page cache has it now). */
+  served = 0;
   /** Set when the remote file ended before `end` (it is shorter than we were told). */
   eofAt?: number;
   private error?: DriveError;
   private finished = false;
   private waiters: Waiter[] = [];
   private readonly abort = new AbortController();
+  /** Readers between waitFor() and copyOut(): the buffer must stay theirs until they unpin. */
+  private pins = 0;
+  private released = false;
+  /** The buffer went back to the pool or was abandoned to GC: never touch it again. */
+  private disposed = false;
 
   constructor(readonly start: number, readonly end: number, private readonly deps: RangeDeps) {
-    this.buf = Buffer.allocUnsafe(end - start);
+    this.buf = deps.pool ? deps.pool.take(end - start) : Buffer.allocUnsafe(end - start);
     this.run().catch((e) => this.fail(toDriveError(e)));
+  }
+
+  pin(): void {
+    this.pins++;
+  }
+
+  unpin(): void {
+    this.pins--;
+    this.settle();
+  }
+
+  get pinned(): boolean {
+    return this.pins > 0;
+  }
+
+  /** The owner is done with this range: recycle its buffer once no reader and no download uses it. */
+  release(): void {
+    this.released = true;
+    this.settle();
+  }
+
+  private settle(): void {
+    if (!this.released || this.pins > 0 || this.disposed) return;
+    this.disposed = true;
+    if (!this.finished) {
+      // Still downloading: stop it. The response may still be writing into the buffer, so
+      // it is left to GC rather than recycled.
+      this.abort.abort();
+      this.fail(new DriveError('EIO', 'read-ahead cancelled'));
+      return;
+    }
+    this.deps.pool?.give(this.buf);
   }
 
   get length(): number {
     return this.end - this.start;
-  }
-
-  get hasWaiters(): boolean {
-    return this.waiters.length > 0;
   }
 
   get done(): boolean {
@@ -74,14 +111,9 @@ export class RangeBuffer {
     const from = absFrom - this.start;
     const to = Math.min(absTo - this.start, this.filled);
     if (to <= from) return 0;
-    return this.buf.copy(target, targetOffset, from, to);
-  }
-
-  /** Stop downloading; waiters (if any) are failed. Used when nobody needs the range any more. */
-  cancel(): void {
-    if (this.finished) return;
-    this.abort.abort();
-    this.fail(new DriveError('EIO', 'read-ahead cancelled'));
+    const n = this.buf.copy(target, targetOffset, from, to);
+    this.served += n;
+    return n;
   }
 
   private async run(): Promise<void> {
