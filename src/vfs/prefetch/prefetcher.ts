@@ -121,8 +121,12 @@ export class Prefetcher {
     }
   }
 
+  /**
+   * Fetch further ahead only once half of what is already fetched ahead has been read: a reader
+   * that stops after the first small read (a file header, `head`) costs one request.
+   */
   private scheduleAhead(readEnd: number): void {
-    if (readEnd < this.streamStart) return;
+    if (readEnd < this.streamStart || this.frontier - this.highestRead >= this.window / 2) return;
     this.scheduleUpTo(this.highestRead + this.window, false);
   }
 
