@@ -17,6 +17,8 @@ export interface EmulateOptions {
   throttleEvery?: string;
   retryAfter?: string;
   cutEvery?: string;
+  /** `SITE_ID=DIR` pairs: SharePoint sites, each a drive of its own. */
+  site?: string[];
 }
 
 /**
@@ -45,8 +47,15 @@ export async function emulateCommand(service: string, o: EmulateOptions): Promis
   set('throttleEvery', num(o.throttleEvery, '--throttle-every'));
   set('retryAfterSec', num(o.retryAfter, '--retry-after'));
   set('cutDownloadEvery', num(o.cutEvery, '--cut-every'));
+  const sites: Record<string, string> = {};
+  for (const pair of o.site ?? []) {
+    const i = pair.indexOf('=');
+    if (i <= 0) throw new ConfigError(`--site takes SITE_ID=DIR, got "${pair}"`);
+    sites[pair.slice(0, i)] = path.resolve(pair.slice(i + 1));
+  }
   const emu = await startOneDriveEmulator({
     root,
+    sites,
     port: num(o.port, '--port') ?? 0,
     host: o.host,
     clientId: o.clientId,

@@ -71,6 +71,7 @@ program
   .option('--throttle-every <n>', 'answer every Nth API call with 429')
   .option('--retry-after <seconds>', 'Retry-After of those 429s')
   .option('--cut-every <n>', 'cut every Nth download mid-body')
+  .option('--site <id=dir>', 'also serve DIR as SharePoint site ID (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
   .action(async (service: string, opts) => {
     await emulateCommand(service, opts);
   });

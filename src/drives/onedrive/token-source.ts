@@ -74,7 +74,7 @@ export class TokenSource {
         });
       } catch (e) {
         if (e instanceof HttpError && e.status >= 400 && e.status < 500) {
-          throw this.loginAgain(`the login service refused the refresh token (${e.serviceCode ?? e.status}: ${shortReason(e.message)})`);
+          throw this.loginAgain(`the login service refused the refresh token (${e.serviceCode ?? `HTTP ${e.status}`}: ${describeRefusal(e.body)})`);
         }
         throw new DriveError('EIO', `remote "${remote}": token refresh failed: ${(e as Error).message}`, { cause: e });
       }
@@ -99,8 +99,8 @@ export class TokenSource {
   }
 }
 
-function shortReason(msg: string): string {
-  const i = msg.indexOf(': ');
-  const tail = i >= 0 ? msg.slice(msg.lastIndexOf('→') + 1).trim() : msg;
-  return tail.split('\n')[0]!.slice(0, 160);
+/** The first line of AAD's `error_description` ("AADSTS70000: ..."), which says why. */
+function describeRefusal(body: unknown): string {
+  const d = (body as { error_description?: unknown })?.error_description;
+  return typeof d === 'string' ? d.split(/\r?\n/)[0]!.slice(0, 200) : 'no reason given';
 }
