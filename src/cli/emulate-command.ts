@@ -17,6 +17,10 @@ export interface EmulateOptions {
   throttleEvery?: string;
   retryAfter?: string;
   cutEvery?: string;
+  failFragmentEvery?: string;
+  cutFragmentEvery?: string;
+  sessionTtl?: string;
+  quota?: string;
   /** `SITE_ID=DIR` pairs: SharePoint sites, each a drive of its own. */
   site?: string[];
 }
@@ -47,6 +51,10 @@ export async function emulateCommand(service: string, o: EmulateOptions): Promis
   set('throttleEvery', num(o.throttleEvery, '--throttle-every'));
   set('retryAfterSec', num(o.retryAfter, '--retry-after'));
   set('cutDownloadEvery', num(o.cutEvery, '--cut-every'));
+  set('failFragmentEvery', num(o.failFragmentEvery, '--fail-fragment-every'));
+  set('cutFragmentEvery', num(o.cutFragmentEvery, '--cut-fragment-every'));
+  set('uploadSessionTtlSec', num(o.sessionTtl, '--session-ttl'));
+  set('quotaTotal', num(o.quota, '--quota'));
   const sites: Record<string, string> = {};
   for (const pair of o.site ?? []) {
     const i = pair.indexOf('=');

@@ -28,6 +28,8 @@ function withMountOptions(cmd: Command): Command {
     .option('--read-ahead-memory <MiB>', 'memory for read-ahead across all open files', '512')
     .option('--max-read-ahead <MiB>', 'largest read-ahead window of one open file', '64')
     .option('--kernel-read-ahead <KiB>', "kernel read-ahead of the mount (needs root)", '16384')
+    .option('--cache-dir <dir>', 'where written files are staged before upload (default $XDG_CACHE_HOME/drivemount/REMOTE)')
+    .option('--chunk-size <MiB>', 'upload fragment size, a multiple of 0.3125 (320 KiB)', '10')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .option('--log-file <file>', 'log to a file instead of stderr')
     .option('--allow-other', 'let other users see the mount (needs user_allow_other in /etc/fuse.conf)')
@@ -71,6 +73,10 @@ program
   .option('--throttle-every <n>', 'answer every Nth API call with 429')
   .option('--retry-after <seconds>', 'Retry-After of those 429s')
   .option('--cut-every <n>', 'cut every Nth download mid-body')
+  .option('--fail-fragment-every <n>', 'answer every Nth upload fragment with a 5xx')
+  .option('--cut-fragment-every <n>', 'cut the connection of every Nth upload fragment')
+  .option('--session-ttl <seconds>', 'lifetime of upload sessions (default 900)')
+  .option('--quota <bytes>', 'size of the drive (default 1 TiB)')
   .option('--site <id=dir>', 'also serve DIR as SharePoint site ID (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
   .action(async (service: string, opts) => {
     await emulateCommand(service, opts);

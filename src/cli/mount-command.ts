@@ -7,6 +7,8 @@ import { createLogger, type Logger } from '../util/log.js';
 import { DEFAULT_VFS_OPTIONS, Vfs } from '../vfs/vfs.js';
 import { DEFAULT_PREFETCH } from '../vfs/prefetch/prefetcher.js';
 import { openRemote } from './open-remote.js';
+import { utimensPassesMtime } from '../fuse/binding.js';
+import os from 'node:os';
 
 export interface MountCommandOptions {
   config?: string;
@@ -18,6 +20,8 @@ export interface MountCommandOptions {
   kernelReadAhead: string;
   logLevel: string;
   logFile?: string;
+  cacheDir?: string;
+  chunkSize: string;
   allowOther?: boolean;
   debugFuse?: boolean;
 }
@@ -27,11 +31,15 @@ const MiB = 1 << 20;
 /** Mount and run in the foreground until unmounted or signalled. Resolves with the exit code. */
 export async function mountCommand(spec: string, mountpoint: string, o: MountCommandOptions, existingLog?: Logger): Promise<number> {
   const log = existingLog ?? createLogger({ level: o.logLevel as LevelWithSilent, destination: o.logFile });
-  const remote = await openRemote(spec, o.config, log);
-  if (!o.readOnly) log.info('write support is not available yet: mounting read-only');
+  const chunkSize = positive(o.chunkSize, '--chunk-size') * MiB;
+  const remote = await openRemote(spec, o.config, log, { chunkSize });
+  const readOnly = o.readOnly === true || !remote.drive.writer;
+  if (!o.readOnly && !remote.drive.writer) log.info(`remote "${remote.name}" cannot be written to: mounting read-only`);
+  if (!readOnly && !utimensPassesMtime()) log.warn('the FUSE binding is unpatched (run npm run setup): times set by touch/cp -p/rsync may be wrong');
   const vfs = new Vfs(remote.drive, remote.http, log, {
     ...DEFAULT_VFS_OPTIONS,
-    readOnly: true,
+    readOnly,
+    cacheDir: o.cacheDir ? path.resolve(o.cacheDir) : defaultCacheDir(remote.name),
     dirCacheTtlMs: seconds(o.dirCacheTime, '--dir-cache-time') * 1000,
     readAheadMemory: positive(o.readAheadMemory, '--read-ahead-memory') * MiB,
     prefetch: { ...DEFAULT_PREFETCH, maxWindow: positive(o.maxReadAhead, '--max-read-ahead') * MiB },
@@ -43,7 +51,8 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   const ops = buildOperations({
     vfs,
     log,
-    stat: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, readOnly: true },
+    stat: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, readOnly },
+    utimensHasMtime: utimensPassesMtime(),
     onFatal: (e) => {
       if (fatal) return;
       fatal = e;
@@ -56,7 +65,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
     {
       mountpoint: path.resolve(mountpoint),
       fsName: `drivemount:${remote.name}`,
-      readOnly: true,
+      readOnly,
       readAheadKb: positive(o.kernelReadAhead, '--kernel-read-ahead'),
       attrTimeoutSec: seconds(o.attrTimeout, '--attr-timeout'),
       allowOther: o.allowOther ?? false,
@@ -84,6 +93,12 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   await vfs.close();
   await remote.http.close();
   return code;
+}
+
+/** $XDG_CACHE_HOME/drivemount/REMOTE (default ~/.cache/drivemount/REMOTE). */
+function defaultCacheDir(remote: string): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'drivemount', remote);
 }
 
 function seconds(v: string, flag: string): number {

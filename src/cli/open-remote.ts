@@ -15,13 +15,13 @@ export interface OpenedRemote {
 }
 
 /** `NAME[:/path]` → a connected driver, or a ConfigError/DriveError with a message for the user. */
-export async function openRemote(spec: string, configOpt: string | undefined, log: Logger): Promise<OpenedRemote> {
+export async function openRemote(spec: string, configOpt: string | undefined, log: Logger, opts: { chunkSize?: number } = {}): Promise<OpenedRemote> {
   const { name, subPath } = parseRemoteSpec(spec);
   const configFile = resolveConfigPath(configOpt);
   const cfg = await readConfig(configFile);
   const remote = lookupRemote(cfg, name, configFile);
   const http = new HttpClient({ logger: log });
-  let drive = createDrive(name, remote, { http, store: new ConfigCredentialStore(configFile, name), log });
+  let drive = createDrive(name, remote, { http, store: new ConfigCredentialStore(configFile, name), log, chunkSize: opts.chunkSize });
   if (subPath !== '/') drive = new SubtreeDrive(drive, subPath);
   try {
     await drive.connect();

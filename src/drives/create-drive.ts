@@ -12,7 +12,7 @@ export const DRIVE_TYPES = ['onedrive'] as const;
 export function createDrive(
   name: string,
   remote: Record<string, unknown>,
-  deps: { http: HttpClient; store: CredentialStore; log: Logger },
+  deps: { http: HttpClient; store: CredentialStore; log: Logger; chunkSize?: number },
 ): Drive {
   switch (remote.type) {
     case 'onedrive':

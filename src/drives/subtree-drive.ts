@@ -1,12 +1,27 @@
 import { joinPosix } from '../config/remote-spec.js';
-import type { Drive, DownloadLink, Quota, RemoteEntry } from './types.js';
+import type { Drive, DriveWriter, DownloadLink, Quota, RemoteEntry, UploadSource } from './types.js';
 
 /**
  * A drive seen from one of its folders (`drivemount mount NAME:/sub/path`). Works for every
  * driver, whatever its own notion of a root.
  */
 export class SubtreeDrive implements Drive {
-  constructor(private readonly inner: Drive, private readonly prefix: string) {}
+  readonly writer?: DriveWriter;
+
+  constructor(private readonly inner: Drive, private readonly prefix: string) {
+    const w = inner.writer;
+    if (w) {
+      const full = (p: string) => this.full(p);
+      this.writer = {
+        checkName: (p) => w.checkName(full(p)),
+        upload: (p, src: UploadSource, o) => w.upload(full(p), src, o),
+        mkdir: (p) => w.mkdir(full(p)),
+        move: (from, e, to, o) => w.move(full(from), e, full(to), o),
+        remove: (p, e) => w.remove(full(p), e),
+        setModified: (p, e, t) => w.setModified(full(p), e, t),
+      };
+    }
+  }
 
   get name() {
     return this.inner.name;

@@ -41,10 +41,35 @@ export interface DriveCapabilities {
   hash?: 'quickXor' | 'sha1' | 'sha256';
 }
 
+/** Bytes to upload, read on demand (from a staged local file) so memory stays bounded. */
+export interface UploadSource {
+  readonly size: number;
+  /** Exactly `length` bytes at `offset` (a shorter result only at the end). */
+  read(offset: number, length: number, into?: Buffer): Promise<Buffer>;
+}
+
+/**
+ * Changing the drive. A driver without it is read-only (share links, for instance): the mount
+ * answers EROFS rather than pretending.
+ */
+export interface DriveWriter {
+  /** Refuse a name the service would refuse, before any data is written (DriveError EINVAL/ENAMETOOLONG). */
+  checkName(path: string): void;
+  /** Create or replace a file with `src`'s bytes; resolves once the service has committed them. */
+  upload(path: string, src: UploadSource, opts: { mtimeMs?: number }): Promise<RemoteEntry>;
+  mkdir(path: string): Promise<RemoteEntry>;
+  /** Rename/move; `replace` overwrites an existing target (POSIX rename semantics). */
+  move(from: string, entry: RemoteEntry, to: string, opts: { replace: boolean }): Promise<RemoteEntry>;
+  remove(path: string, entry: RemoteEntry): Promise<void>;
+  setModified(path: string, entry: RemoteEntry, mtimeMs: number): Promise<RemoteEntry>;
+}
+
 export interface Drive {
   /** The remote's name, for log lines. */
   readonly name: string;
   readonly capabilities: DriveCapabilities;
+  /** Present when the service can be written to. */
+  readonly writer?: DriveWriter;
   /** Check the credentials and the root; called once before mounting so bad set-ups fail early. */
   connect(): Promise<void>;
   stat(path: string): Promise<RemoteEntry>;

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 
 /**
  * The parts of @cocalc/fuse-native drivemount uses. Loaded through require because the
@@ -14,6 +15,19 @@ export interface FuseConstructor {
 }
 
 const require = createRequire(import.meta.url);
+
+/**
+ * Whether the installed binding passes utimens' modification time (scripts/setup.sh patches a
+ * bug that passes the access time twice). Read from its C source, which ships with the package.
+ */
+export function utimensPassesMtime(): boolean {
+  try {
+    const src = readFileSync(require.resolve('@cocalc/fuse-native/fuse-native.c'), 'utf8');
+    return !src.includes('FUSE_UINT64_TO_INTS_ARGV(l->atime, 5)');
+  } catch {
+    return false;
+  }
+}
 
 export function loadFuse(): FuseConstructor {
   try {

@@ -35,9 +35,12 @@ export interface MountedFs {
  * `-o` and has no field for these (see shared/fuse-platform-facts.md and native-notes/).
  * - big_writes: 128 KiB writes instead of 4 KiB.
  * - max_background/congestion_threshold: let the kernel keep many reads in flight.
+ * - atomic_o_trunc: see below.
  */
 export function fuseOptionString(o: MountOptions): string {
-  const extra = ['big_writes', 'max_background=64', 'congestion_threshold=48', 'max_read=131072'];
+  // atomic_o_trunc: O_TRUNC arrives with open() instead of as a separate truncate to 0 first,
+  // which would upload an empty file before the new content.
+  const extra = ['big_writes', 'max_background=64', 'congestion_threshold=48', 'max_read=131072', 'atomic_o_trunc'];
   if (o.readOnly) extra.push('ro');
   return [o.fsName.replace(/[,\s]/g, '_'), ...extra].join(',');
 }

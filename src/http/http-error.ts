@@ -36,3 +36,7 @@ export function httpToDriveError(e: HttpError, what: string): DriveError {
   const detail = e.serviceCode ? `${e.serviceCode}: ${e.message}` : e.message;
   return new DriveError(errnoForStatus(e.status), `${what}: HTTP ${e.status} ${detail}`, { status: e.status, cause: e });
 }
+
+export function isHttpStatus(e: unknown, status: number): boolean {
+  return e instanceof HttpError && e.status === status;
+}

@@ -88,11 +88,39 @@ export class MetadataCache {
     return [...children.values()];
   }
 
-  /** Forget what is known about a path and its parent's listing (after a change made through the mount). */
-  invalidate(path: string): void {
-    this.entries.delete(path);
+  /**
+   * Record what the service answered to a change made through the mount, so the next `stat`/`ls`
+   * shows it without asking again (and never shows the old state).
+   */
+  put(path: string, entry: RemoteEntry): void {
+    const { parent, name } = splitPath(path);
+    const siblings = this.dirs.get(parent);
+    // The service may keep its own spelling; the mount shows the name the program used.
+    const shown = entry.name === name ? entry : { ...entry, name };
+    if (siblings) siblings.set(name, shown);
+    this.entries.set(path, shown);
+  }
+
+  /** The path no longer exists (deleted or renamed away through the mount). */
+  remove(path: string): void {
+    const { parent, name } = splitPath(path);
+    this.dirs.get(parent)?.delete(name);
+    this.entries.set(path, MISSING, { ttl: this.opts.negativeTtlMs });
+    this.forgetBelow(path);
+  }
+
+  /** Forget a path's listing and everything cached beneath it (after a folder moved). */
+  forgetBelow(path: string): void {
+    const prefix = path === '/' ? '/' : path + '/';
     this.dirs.delete(path);
-    if (path !== '/') this.dirs.delete(splitPath(path).parent);
+    for (const k of [...this.dirs.keys()]) if (k.startsWith(prefix)) this.dirs.delete(k);
+    for (const k of [...this.entries.keys()]) if (k.startsWith(prefix)) this.entries.delete(k);
+  }
+
+  /** A listing fresh from the service, bypassing the cache (before deleting a folder, say). */
+  async listFresh(path: string): Promise<RemoteEntry[]> {
+    this.dirs.delete(path);
+    return this.list(path);
   }
 
   private singleFlight<T>(map: Map<string, Promise<T>>, key: string, fn: () => Promise<T>): Promise<T> {

@@ -3,12 +3,13 @@ import type { CredentialStore } from '../../config/credential-store.js';
 import { joinPosix } from '../../config/remote-spec.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
-import type { Drive, DriveCapabilities, DownloadLink, Quota, RemoteEntry } from '../types.js';
+import type { Drive, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry } from '../types.js';
 import type { OneDriveConfig } from './config.js';
 import { GraphApi } from './graph-api.js';
 import { graphError } from './graph-errors.js';
 import { LINK_TRUST_MS, itemPath, toRemoteEntry, type ChildrenPage, type DriveItem } from './drive-items.js';
 import { TokenSource } from './token-source.js';
+import { OneDriveWriter } from './onedrive-writer.js';
 
 /** Clients use the largest page Graph allows: fewer round trips per listing. */
 const PAGE_SIZE = 1000;
@@ -22,6 +23,7 @@ interface DriveInfo {
 /** OneDrive personal/business and SharePoint document libraries through Microsoft Graph. */
 export class OneDriveDrive implements Drive {
   readonly capabilities: DriveCapabilities = { caseInsensitive: true, linksInListing: true, hash: 'quickXor' };
+  readonly writer: DriveWriter;
   private readonly api: GraphApi;
   /** The drive's base path under /v1.0, e.g. `/me/drive`. */
   private readonly base: string;
@@ -29,7 +31,7 @@ export class OneDriveDrive implements Drive {
   constructor(
     readonly name: string,
     private readonly cfg: OneDriveConfig,
-    deps: { http: HttpClient; store: CredentialStore; log: Logger },
+    deps: { http: HttpClient; store: CredentialStore; log: Logger; chunkSize?: number },
   ) {
     const tokens = new TokenSource(deps.http, {
       tokenUrl: `${cfg.authUrl}/${encodeURIComponent(cfg.tenant)}/oauth2/v2.0/token`,
@@ -45,6 +47,14 @@ export class OneDriveDrive implements Drive {
       : cfg.driveId
         ? `/drives/${encodeURIComponent(cfg.driveId)}`
         : '/me/drive';
+    this.writer = new OneDriveWriter({
+      api: this.api,
+      http: deps.http,
+      log: deps.log,
+      base: this.base,
+      drivePath: (p) => this.drivePath(p),
+      chunkSize: deps.chunkSize ?? 10 * 1024 * 1024,
+    });
   }
 
   async connect(): Promise<void> {

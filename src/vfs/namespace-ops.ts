@@ -1,0 +1,105 @@
+import type { Drive, RemoteEntry } from '../drives/types.js';
+import { DriveError } from '../util/errors.js';
+import type { MetadataCache } from './metadata-cache.js';
+import { splitPath } from './metadata-cache.js';
+import type { StagedFiles } from './write/staged-files.js';
+
+/** Folder and name operations: mkdir, rmdir, unlink, rename, utimens. */
+export class NamespaceOps {
+  constructor(private readonly drive: Drive, private readonly metadata: MetadataCache, private readonly staged: StagedFiles) {}
+
+  async mkdir(path: string): Promise<void> {
+    const w = this.staged.writer();
+    w.checkName(path);
+    await this.assertAbsent(path);
+    this.metadata.put(path, await w.mkdir(path));
+  }
+
+  async rmdir(path: string): Promise<void> {
+    const e = await this.metadata.lookup(path);
+    if (!e.isDir) throw new DriveError('ENOTDIR', `${path} is not a folder`);
+    if (path === '/') throw new DriveError('EBUSY', 'the mount root cannot be removed');
+    // Graph deletes folders with everything in them: ask the service, not the cache.
+    if ((await this.metadata.listFresh(path)).length > 0) throw new DriveError('ENOTEMPTY', `${path} is not empty`);
+    await this.staged.writer().remove(path, e);
+    this.metadata.remove(path);
+  }
+
+  async unlink(path: string): Promise<void> {
+    const e = await this.metadata.lookup(path);
+    if (e.isDir) throw new DriveError('EISDIR', `${path} is a folder`);
+    const open = this.staged.get(path);
+    if (open && !open.remote) {
+      this.staged.detach(path); // never uploaded: nothing to delete remotely
+    } else {
+      await this.staged.writer().remove(path, open?.remote ?? e);
+      this.staged.detach(path);
+    }
+    this.metadata.remove(path);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const w = this.staged.writer();
+    w.checkName(to);
+    if (to === from) return;
+    if (to.startsWith(from + '/')) throw new DriveError('EINVAL', `cannot move ${from} into itself`);
+    const open = this.staged.get(from);
+    if (open?.dirty) await this.staged.commit(open); // the file must exist remotely to be moved
+    const src = open?.remote ?? (await this.metadata.lookup(from));
+    const dst = await this.metadata.lookup(to).catch((e: unknown) => {
+      if (e instanceof DriveError && e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (dst) {
+      if (src.isDir && !dst.isDir) throw new DriveError('ENOTDIR', `${to} is not a folder`);
+      if (!src.isDir && dst.isDir) throw new DriveError('EISDIR', `${to} is a folder`);
+      if (dst.isDir && (await this.metadata.listFresh(to)).length > 0) throw new DriveError('ENOTEMPTY', `${to} is not empty`);
+    } else {
+      await this.assertNoCaseTwin(to, from);
+    }
+    const moved = await w.move(from, src, to, { replace: dst !== undefined });
+    this.metadata.remove(from);
+    if (dst?.isDir) this.metadata.forgetBelow(to);
+    this.metadata.put(to, moved);
+    this.staged.rename(from, to);
+  }
+
+  async utimens(path: string, mtimeMs: number): Promise<void> {
+    const open = this.staged.get(path);
+    if (open && (open.dirty || !open.remote)) {
+      open.pendingMtimeMs = mtimeMs; // applied with the upload
+      this.metadata.put(path, open.entry());
+      return;
+    }
+    const e = open?.remote ?? (await this.metadata.lookup(path));
+    const updated = await this.staged.writer().setModified(path, e, mtimeMs);
+    if (open) {
+      open.remote = updated;
+      open.mtimeMs = updated.mtimeMs;
+    }
+    this.metadata.put(path, updated);
+  }
+
+  /** A new name must not exist, not even in another case (the service would take them for one). */
+  async assertAbsent(path: string): Promise<void> {
+    const exists = await this.metadata.lookup(path).then(
+      () => true,
+      (e: unknown) => {
+        if (e instanceof DriveError && e.code === 'ENOENT') return false;
+        throw e;
+      },
+    );
+    if (exists) throw new DriveError('EEXIST', `${path} exists`);
+    await this.assertNoCaseTwin(path);
+  }
+
+  private async assertNoCaseTwin(path: string, except?: string): Promise<void> {
+    if (!this.drive.capabilities.caseInsensitive) return;
+    const { parent, name } = splitPath(path);
+    const lower = name.toLowerCase();
+    const twin = (await this.metadata.list(parent)).find((e: RemoteEntry) => e.name !== name && e.name.toLowerCase() === lower);
+    if (twin && `${parent === '/' ? '' : parent}/${twin.name}` !== except) {
+      throw new DriveError('EEXIST', `${path}: "${twin.name}" exists, and ${this.drive.name}'s names ignore case`);
+    }
+  }
+}
