@@ -33,7 +33,8 @@ function withMountOptions(cmd: Command): Command {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .option('--log-file <file>', 'log to a file instead of stderr')
     .option('--allow-other', 'let other users see the mount (needs user_allow_other in /etc/fuse.conf)')
-    .option('--debug-fuse', "print libfuse's own debug output");
+    .option('--debug-fuse', "print libfuse's own debug output")
+    .option('--no-big-writes', 'use 4 KiB write requests (only to measure the big_writes option)');
 }
 
 withMountOptions(

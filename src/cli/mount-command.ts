@@ -24,6 +24,7 @@ export interface MountCommandOptions {
   chunkSize: string;
   allowOther?: boolean;
   debugFuse?: boolean;
+  bigWrites?: boolean;
 }
 
 const MiB = 1 << 20;
@@ -70,6 +71,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
       attrTimeoutSec: seconds(o.attrTimeout, '--attr-timeout'),
       allowOther: o.allowOther ?? false,
       debug: o.debugFuse ?? false,
+      bigWrites: o.bigWrites !== false,
     },
     log,
   );

@@ -144,3 +144,82 @@ test('read-ahead stays within the shared memory budget', async () => {
     await s.close();
   }
 });
+
+test('an answer that is not the requested range (204, a redirect, other bytes) is retried, never taken for end of file', async () => {
+  const s = await tinyServer(
+    rangeHandler(DATA, (req, res, n) => {
+      if (n === 1) {
+        res.writeHead(204).end();
+        return true;
+      }
+      if (n === 2) {
+        res.writeHead(302, { location: '/elsewhere' }).end();
+        return true;
+      }
+      if (n === 3) {
+        res.writeHead(206, { 'content-range': `bytes 5-9/${DATA.length}`, 'content-length': 5 });
+        res.end(DATA.subarray(5, 10));
+        return true;
+      }
+      return false;
+    }),
+  );
+  const http = new HttpClient();
+  try {
+    const pf = new Prefetcher(2 * MiB, { http, links: links(s.url), log: silentLogger, path: '/f' }, new MemoryBudget(512 * MiB));
+    const buf = Buffer.alloc(131072);
+    assert.equal(await pf.read(buf, 0, 131072), 131072);
+    assert.ok(buf.equals(DATA.subarray(0, 131072)));
+    pf.close();
+  } finally {
+    await http.close();
+    await s.close();
+  }
+});
+
+test('reads out of order, repeated, or just behind the start of the stream fetch no byte twice', async () => {
+  const s = await tinyServer(rangeHandler(DATA));
+  const http = new HttpClient();
+  try {
+    const size = 24 * MiB;
+    const pf = new Prefetcher(size, { http, links: links(s.url), log: silentLogger, path: '/f' }, new MemoryBudget(512 * MiB));
+    const got = Buffer.alloc(size);
+    const step = 128 * 1024;
+    // The kernel's read-ahead: block 10 arrives first, then 0..9, each block but the first read
+    // again right after its successor (a repeat inside a range must not count as new bytes).
+    await pf.read(got.subarray(10 * step), 10 * step, step);
+    for (let i = 0; i < 10; i++) {
+      await pf.read(got.subarray(i * step), i * step, step);
+      if (i > 0 && i < 6) await pf.read(got.subarray((i - 1) * step), (i - 1) * step, step);
+    }
+    for (let pos = 11 * step; pos < size; pos += step) await pf.read(got.subarray(pos), pos, step);
+    assert.ok(got.equals(DATA.subarray(0, size)));
+    const fetched = ranges(s).reduce((n, [a, b]) => n + (b - a), 0);
+    assert.equal(fetched, size, `fetched ${fetched} bytes for a ${size}-byte file: ${JSON.stringify(ranges(s).map(([a, b]) => [a / 1024, b / 1024]))}`);
+    pf.close();
+  } finally {
+    await http.close();
+    await s.close();
+  }
+});
+
+test('closing during a read fails that read and gives its memory back', async () => {
+  const s = await tinyServer(
+    rangeHandler(DATA, (_req, res) => {
+      setTimeout(() => res.destroyed || res.writeHead(503).end(), 200); // answer late
+      return true;
+    }),
+  );
+  const http = new HttpClient({ maxRetries: 0 });
+  try {
+    const budget = new MemoryBudget(512 * MiB);
+    const pf = new Prefetcher(8 * MiB, { http, links: links(s.url), log: silentLogger, path: '/f' }, budget);
+    const reading = pf.read(Buffer.alloc(65536), 0, 65536);
+    pf.close();
+    await assert.rejects(reading);
+    assert.equal(budget.inUse, 0);
+  } finally {
+    await http.close();
+    await s.close();
+  }
+});

@@ -26,7 +26,7 @@ export class GraphApi {
           headers: { authorization: `Bearer ${token}`, ...(req.body ? { 'content-type': 'application/json' } : {}), ...req.headers },
         });
       } catch (e) {
-        if (replay === 0 && e instanceof HttpError && e.status === 401) {
+        if (replay === 0 && e instanceof HttpError && e.status === 401 && (e.serviceCode ?? 'InvalidAuthenticationToken') === 'InvalidAuthenticationToken') {
           this.tokens.invalidate(token);
           continue;
         }

@@ -70,10 +70,12 @@ export class TokenSource {
           url: this.opts.tokenUrl,
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
           body: form.toString(),
-          idempotent: true,
+          // Refresh tokens are single-use: a retry after a lost answer would spend the rotated
+          // one we never saw. Only throttling (429/503, nothing was spent) is retried.
+          idempotent: false,
         });
       } catch (e) {
-        if (e instanceof HttpError && e.status >= 400 && e.status < 500) {
+        if (e instanceof HttpError && (e.status === 400 || e.status === 401)) {
           throw this.loginAgain(`the login service refused the refresh token (${e.serviceCode ?? `HTTP ${e.status}`}: ${describeRefusal(e.body)})`);
         }
         throw new DriveError('EIO', `remote "${remote}": token refresh failed: ${(e as Error).message}`, { cause: e });

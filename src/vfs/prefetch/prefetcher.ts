@@ -75,6 +75,7 @@ export class Prefetcher {
       let n: number;
       try {
         await r.waitFor(end);
+        if (this.closed) throw new DriveError('EBADF', 'file was closed during the read');
         n = r.copyOut(target, done, at, end);
       } finally {
         r.unpin();
@@ -103,7 +104,8 @@ export class Prefetcher {
       this.scheduleUpTo(end + this.window, true);
       return;
     }
-    if (streaming && pos >= this.streamStart && pos < this.frontier && pos >= this.highestRead - this.opts.keepBehind) return;
+    // Just behind the stream (out-of-order kernel read-ahead), even before where it started.
+    if (streaming && pos < this.frontier && pos >= this.highestRead - this.opts.keepBehind) return;
     // A seek: start a small stream here; ranges far from it are dropped.
     this.seeks++;
     this.dropWhere((r) => r.end < pos - this.opts.keepBehind || r.start > pos + this.opts.forwardReadThrough);
@@ -135,14 +137,14 @@ export class Prefetcher {
     target = Math.min(this.size, target);
     const requestSize = Math.max(this.opts.initialWindow, Math.min(this.opts.maxRequest, Math.floor(this.window / this.opts.maxParallel)));
     while (this.frontier < target) {
-      const inflight = this.ranges.filter((r) => !r.done).length;
-      if (!force && inflight >= this.opts.maxParallel) return;
       const start = this.frontier;
       const existing = this.covering(start);
       if (existing) {
-        this.frontier = existing.end;
+        this.frontier = existing.end; // never fetch what is already here or coming
         continue;
       }
+      const inflight = this.ranges.filter((r) => !r.done).length;
+      if (!force && inflight >= this.opts.maxParallel) return;
       let stop = Math.min(this.size, start + requestSize);
       const next = this.ranges.find((r) => r.start > start);
       if (next && next.start < stop) stop = next.start;
@@ -183,8 +185,8 @@ export class Prefetcher {
   /** Forget ranges every byte of which was read, and partly read ones far behind the stream. */
   private dropUsed(): void {
     const limit = this.highestRead - this.opts.keepBehind;
-    if (!this.ranges.some((r) => r.served >= r.length || r.end <= limit)) return;
-    this.dropWhere((r) => !r.pinned && (r.served >= r.length || r.end <= limit));
+    if (!this.ranges.some((r) => r.fullyServed || r.end <= limit)) return;
+    this.dropWhere((r) => !r.pinned && (r.fullyServed || r.end <= limit));
   }
 
   private dropWhere(pred: (r: RangeBuffer) => boolean): void {

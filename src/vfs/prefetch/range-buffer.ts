@@ -34,8 +34,8 @@ export class RangeBuffer {
   readonly buf: Buffer;
   /** Bytes of the range received so far, from `start`. */
   filled = 0;
-  /** Bytes handed to readers; a range fully served is done with (the page cache has it now). */
-  served = 0;
+  /** Distinct bytes handed to readers; a range fully served is done with (the page cache has it now). */
+  private readonly servedSpans = new Coverage();
   /** Set when the remote file ended before `end` (it is shorter than we were told). */
   eofAt?: number;
   private error?: DriveError;
@@ -112,8 +112,12 @@ export class RangeBuffer {
     const to = Math.min(absTo - this.start, this.filled);
     if (to <= from) return 0;
     const n = this.buf.copy(target, targetOffset, from, to);
-    this.served += n;
+    this.servedSpans.add(from, to);
     return n;
+  }
+
+  get fullyServed(): boolean {
+    return this.servedSpans.total >= this.length;
   }
 
   private async run(): Promise<void> {
@@ -142,13 +146,17 @@ export class RangeBuffer {
           await res.body.dump();
           log.debug({ path, status: res.status }, 'download link refused, re-resolving');
           links.invalidate(link);
-        } else {
+        } else if (res.status === 200 || (res.status === 206 && rangeStart(res.headers['content-range']) === from)) {
           // A 200 means the host ignored Range: skip what we already have.
           await this.consume(res.body, res.status === 200 ? from : 0);
           if (this.filled === before && this.filled < this.length) {
             this.eofAt = from; // a clean, empty answer: nothing more exists
             break;
           }
+        } else {
+          // Anything else (a redirect, 204, a 206 for other bytes) is no data for us: retry.
+          await res.body.dump();
+          log.debug({ path, status: res.status }, 'unexpected answer to a ranged download, retrying');
         }
       } catch (e) {
         if (this.abort.signal.aborted) return;
@@ -179,11 +187,13 @@ export class RangeBuffer {
       const n = p.copy(this.buf, this.filled, 0, Math.min(p.length, room));
       this.filled += n;
       this.deps.onBytes?.(n);
-      this.wake();
       if (this.filled >= this.length) {
+        // Finished before readers run, so a reader that drops the range can recycle its buffer.
+        this.finish();
         body.destroy?.(); // a host that ignored Range keeps sending: stop it
         return;
       }
+      this.wake();
     }
   }
 
@@ -198,6 +208,7 @@ export class RangeBuffer {
   }
 
   private finish(): void {
+    if (this.finished) return;
     this.finished = true;
     const ws = this.waiters;
     this.waiters = [];
@@ -211,5 +222,32 @@ export class RangeBuffer {
     const ws = this.waiters;
     this.waiters = [];
     for (const w of ws) w.reject(e);
+  }
+}
+
+function rangeStart(header: string | string[] | undefined): number | undefined {
+  const m = /^bytes (\d+)-/.exec(Array.isArray(header) ? (header[0] ?? '') : (header ?? ''));
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Total length of a union of [a, b) spans; reads are mostly contiguous, so the list stays short. */
+class Coverage {
+  private spans: [number, number][] = [];
+  total = 0;
+
+  add(a: number, b: number): void {
+    if (b <= a) return;
+    const out: [number, number][] = [];
+    for (const [x, y] of this.spans) {
+      if (y < a || x > b) out.push([x, y]);
+      else {
+        a = Math.min(a, x);
+        b = Math.max(b, y);
+      }
+    }
+    out.push([a, b]);
+    out.sort((p, q) => p[0] - q[0]);
+    this.spans = out;
+    this.total = out.reduce((n, [x, y]) => n + (y - x), 0);
   }
 }

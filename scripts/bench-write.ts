@@ -1,0 +1,125 @@
+// Write benchmark: figures side by side with their limits, in one run, on loopback.
+//   node dist/scripts/bench-write.js [--size-mib 1024]
+// `cp` of a file into the mount vs the same bytes uploaded directly by a plain client (the
+// driver's own upload-session code, without FUSE), with and without the big_writes mount
+// option, and the mount process's peak RSS.
+import { promises as fs, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ensureRandomFile } from '../src/cli/demo-content.js';
+import { spawnEmulator, type EmulatorProcess } from '../src/emulators/emulator-process.js';
+import { MemoryCredentialStore } from '../src/config/credential-store.js';
+import { OneDriveDrive } from '../src/drives/onedrive/onedrive-drive.js';
+import { parseOneDriveConfig } from '../src/drives/onedrive/config.js';
+import { HttpClient } from '../src/http/client.js';
+import { silentLogger } from '../src/util/log.js';
+
+const MiB = 1 << 20;
+const CHUNK = 10 * MiB;
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const args = process.argv.slice(2);
+const sizeMiB = Number(args[args.indexOf('--size-mib') + 1] || 1024) || 1024;
+const work = path.join(os.tmpdir(), 'drivemount-bench-write');
+
+const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
+
+async function mintRefreshToken(emu: EmulatorProcess): Promise<string> {
+  const res = await fetch(`${emu.info.url}/_emulator/refresh-token`, { method: 'POST' });
+  return ((await res.json()) as { refresh_token: string }).refresh_token;
+}
+
+/** The same bytes, the same chunk size, one plain client: the limit. */
+async function direct(emu: EmulatorProcess, file: string, size: number): Promise<number> {
+  const http = new HttpClient();
+  const cfg = parseOneDriveConfig('bench', {
+    type: 'onedrive', refreshToken: await mintRefreshToken(emu), clientId: emu.info.clientId,
+    clientSecret: emu.info.clientSecret, authUrl: emu.info.url, graphUrl: emu.info.url,
+  });
+  const drive = new OneDriveDrive('bench', cfg, { http, store: new MemoryCredentialStore(cfg.refreshToken), log: silentLogger, chunkSize: CHUNK });
+  await drive.connect();
+  const fh = await fs.open(file, 'r');
+  const t0 = performance.now();
+  await drive.writer.upload('/direct.bin', {
+    size,
+    async read(offset, length, into) {
+      const buf = into ?? Buffer.allocUnsafe(length);
+      const { bytesRead } = await fh.read(buf, 0, length, offset);
+      return buf.subarray(0, bytesRead);
+    },
+  }, {});
+  const ms = performance.now() - t0;
+  await fh.close();
+  await http.close();
+  return mbps(size, ms);
+}
+
+async function throughMount(emu: EmulatorProcess, src: string, size: number, extra: string[], name: string): Promise<{ rate: number; peakRssMb: number }> {
+  const cfgFile = path.join(work, 'config.json');
+  await fs.writeFile(cfgFile, JSON.stringify({ remotes: { bench: {
+    type: 'onedrive', refreshToken: await mintRefreshToken(emu), clientId: emu.info.clientId,
+    clientSecret: emu.info.clientSecret, authUrl: emu.info.url, graphUrl: emu.info.url,
+  } } }), { mode: 0o600 });
+  const mnt = await fs.mkdtemp(path.join(work, 'mnt-'));
+  const proc = spawn(process.execPath, [MAIN, 'mount', 'bench', mnt, '--config', cfgFile, '--cache-dir', path.join(work, 'cache'), ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr.on('data', (d) => (err += d));
+  try {
+    const t = Date.now();
+    while (!err.includes('"msg":"mounted"')) {
+      if (proc.exitCode !== null || Date.now() - t > 20_000) throw new Error(`mount failed: ${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const t0 = performance.now();
+    execFileSync('cp', [src, path.join(mnt, name)]); // returns after close(), i.e. after the commit
+    const rate = mbps(size, performance.now() - t0);
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
+    return { rate, peakRssMb: hwm ? Number(hwm[1]) / 1024 : NaN };
+  } finally {
+    try { execFileSync('fusermount', ['-u', mnt]); } catch { try { execFileSync('fusermount', ['-uz', mnt]); } catch { /* gone */ } }
+    await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r)));
+    await fs.rmdir(mnt).catch(() => undefined);
+  }
+}
+
+function row(what: string, value: string, limit: string): void {
+  console.log(`${what.padEnd(46)} ${value.padStart(12)}   ${limit}`);
+}
+
+async function main(): Promise<void> {
+  const size = sizeMiB * MiB;
+  const root = path.join(work, 'drive');
+  await fs.rm(work, { recursive: true, force: true });
+  await fs.mkdir(root, { recursive: true });
+  const src = path.join(os.tmpdir(), `drivemount-bench-src-${sizeMiB}.bin`);
+  await ensureRandomFile(src, size, (m) => console.error(m));
+  console.log(`drivemount write benchmark — ${sizeMiB} MiB file, ${CHUNK / MiB} MiB fragments, ${os.cpus().length} cores, loopback emulator\n`);
+  row('case', 'figure', 'limit / target');
+  const emu = await spawnEmulator('onedrive', ['--root', root]);
+  try {
+    const d = await direct(emu, src, size);
+    row('direct upload session, plain client', `${d.toFixed(0)} MB/s`, 'the limit');
+    const m = await throughMount(emu, src, size, [], 'copy.bin');
+    let same = true;
+    try { execFileSync('cmp', [src, path.join(root, 'copy.bin')]); } catch { same = false; }
+    row('cp into the mount (big_writes)', `${m.rate.toFixed(0)} MB/s`, `${((m.rate / d) * 100).toFixed(0)}% of direct (target ≥ 70%) ${m.rate / d >= 0.7 ? 'MET' : 'MISSED'}`);
+    row('  mount process peak RSS', `${m.peakRssMb.toFixed(0)} MB`, `target < 200 MB ${m.peakRssMb < 200 ? 'MET' : 'MISSED'}`);
+    const small = Math.min(size, 256 * MiB);
+    const smallSrc = path.join(os.tmpdir(), `drivemount-bench-src-${small / MiB}.bin`);
+    await ensureRandomFile(smallSrc, small);
+    const a = await throughMount(emu, smallSrc, small, [], 'small-big-writes.bin');
+    const b = await throughMount(emu, smallSrc, small, ['--no-big-writes'], 'small-no-big-writes.bin');
+    row(`cp ${small / MiB} MiB with big_writes`, `${a.rate.toFixed(0)} MB/s`, '128 KiB write requests');
+    row(`cp ${small / MiB} MiB without big_writes`, `${b.rate.toFixed(0)} MB/s`, `4 KiB write requests (${(a.rate / b.rate).toFixed(1)}× slower)`);
+    row(`committed ${sizeMiB} MiB identical (cmp)`, same ? 'yes' : 'NO', '');
+  } finally {
+    await emu.stop();
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
