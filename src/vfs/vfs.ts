@@ -169,8 +169,18 @@ export class Vfs {
     await h.file.truncate(size);
   }
 
-  /** truncate(2) by path: like open, truncate, close. */
+  /**
+   * truncate(2) by path. On a file open for writing (libfuse sends ftruncate this way too) it
+   * changes the staged copy, committed by that handle's close; otherwise it is open, truncate,
+   * close — never an upload of an emptied file ahead of the content being written.
+   */
   async truncate(path: string, size: number): Promise<void> {
+    const open = this.staged.get(path);
+    if (open) {
+      this.requireWritable();
+      await open.truncate(size);
+      return;
+    }
     const fh = await this.open(path, { write: true, truncate: size === 0 });
     try {
       await this.ftruncate(fh, size);

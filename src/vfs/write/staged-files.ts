@@ -51,8 +51,10 @@ export class StagedFiles {
   async commit(f: StagedFile): Promise<void> {
     const writer = this.writer();
     try {
+      const started = Date.now();
       const entry = await f.commit((src, mtimeMs) => writer.upload(f.path, src, { mtimeMs }));
       if (entry) {
+        this.deps.log.debug({ path: f.path, bytes: entry.size, ms: Date.now() - started }, 'committed');
         this.deps.links.forget(entry.id);
         if (!f.detached) this.deps.metadata.put(f.path, entry);
       }
