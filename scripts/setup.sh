@@ -36,13 +36,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-# 3. @cocalc/fuse-native 2.4 hands utimens the access time in the modification-time slot, so
-#    `touch -d`, `cp -p` and `rsync -a` would set wrong times. Fix that one token in its C source
-#    and rebuild (see native-notes/binding-quirks.md). npm ci restores the original; we patch again.
-csrc=node_modules/@cocalc/fuse-native/fuse-native.c
-if grep -q 'FUSE_UINT64_TO_INTS_ARGV(l->atime, 5)' "$csrc"; then
-  say "patching the FUSE binding's utimens (mtime was passed as atime)"
-  sed -i 's/FUSE_UINT64_TO_INTS_ARGV(l->atime, 5)/FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)/' "$csrc"
+# 3. @cocalc/fuse-native 2.4 loses modification times in utimens (`touch -d`, `cp -p`, `tar -x`,
+#    `rsync -a` would set wrong or no times). Patch its C source and rebuild the addon (see
+#    scripts/patch-binding.mjs and native-notes/writes.md). npm ci restores the original; we patch again.
+if [ "$(node scripts/patch-binding.mjs)" = patched ]; then
+  say "patched the FUSE binding's utimens; rebuilding it"
   rm -rf node_modules/@cocalc/fuse-native/build
 fi
 

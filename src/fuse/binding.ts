@@ -17,13 +17,14 @@ export interface FuseConstructor {
 const require = createRequire(import.meta.url);
 
 /**
- * Whether the installed binding passes utimens' modification time (scripts/setup.sh patches a
- * bug that passes the access time twice). Read from its C source, which ships with the package.
+ * Whether the installed binding carries scripts/patch-binding.mjs (utimens passes the real
+ * modification time, with UTIME_OMIT as 1 and UTIME_NOW as 2). Read from its C source, which
+ * ships with the package.
  */
 export function utimensPassesMtime(): boolean {
   try {
     const src = readFileSync(require.resolve('@cocalc/fuse-native/fuse-native.c'), 'utf8');
-    return !src.includes('FUSE_UINT64_TO_INTS_ARGV(l->atime, 5)');
+    return src.includes('ops.flag_utime_omit_ok = 1; /* drivemount patch */');
   } catch {
     return false;
   }

@@ -2,11 +2,19 @@ import { errnoOf } from './errno.js';
 import { runIo, runOp, type Cb } from './handler.js';
 import type { OperationsContext } from './operations.js';
 
-/**
- * libfuse passes UTIME_NOW/UTIME_OMIT as tv_sec 0 with a special tv_nsec, which the binding turns
- * into ~1,073 ms after the epoch; both mean "no explicit time" to us, and `touch` means now.
- */
-const UTIME_SPECIAL_MS = 1073;
+/** How the patched binding hands over UTIME_OMIT ("leave it") and UTIME_NOW (see scripts/patch-binding.mjs). */
+const UTIME_OMIT_MS = 1;
+const UTIME_NOW_MS = 2;
+/** Unpatched, both arrive as ~1,073 ms (tv_sec 0, special tv_nsec): "now" is the useful reading. */
+const UNPATCHED_SPECIAL_MS = 1073;
+
+/** The modification time a utimens asks for: a time, "now", or undefined for "leave it". */
+export function requestedMtime(atime: number, mtime: number, patched: boolean): number | undefined {
+  if (!patched) return atime <= UNPATCHED_SPECIAL_MS ? Date.now() : atime; // mtime never arrives
+  if (mtime === UTIME_OMIT_MS) return undefined;
+  if (mtime === UTIME_NOW_MS) return Date.now();
+  return mtime;
+}
 
 /** The operations that change the drive, on a writable mount. */
 export function writeOperations(ctx: OperationsContext) {
@@ -48,9 +56,9 @@ export function writeOperations(ctx: OperationsContext) {
       runOp(ctx, 'rename', from, cb, () => vfs.rename(from, to).then(done));
     },
     utimens(path: string, atime: number, mtime: number, cb: Cb) {
-      // An unpatched binding passes atime twice; then atime is the best guess we have.
-      const t = ctx.utimensHasMtime ? mtime : atime;
-      runOp(ctx, 'utimens', path, cb, () => vfs.utimens(path, t <= UTIME_SPECIAL_MS ? Date.now() : t).then(done));
+      // Access times are not kept by the service: only the modification time matters.
+      const t = requestedMtime(atime, mtime, ctx.utimensHasMtime);
+      runOp(ctx, 'utimens', path, cb, async () => (t === undefined ? vfs.getattr(path).then(done) : vfs.utimens(path, t).then(done)));
     },
     // Cloud drives keep no modes or owners: accepted and ignored, as docs/semantics.md says.
     chmod(path: string, _mode: number, cb: Cb) {

@@ -67,6 +67,10 @@ test('echo > creates a file; echo >> appends and keeps the old content', async (
   await ok(`echo replaced > ${q(M)}/new.txt`);
   assert.equal(await fs.readFile(path.join(R, 'new.txt'), 'utf8'), 'replaced\n');
   assert.equal(await statc('%s', path.join(M, 'new.txt')), '9');
+  // ': >' empties an existing file.
+  await ok(`: > ${q(M)}/new.txt`);
+  assert.equal((await fs.stat(path.join(R, 'new.txt'))).size, 0);
+  assert.equal(await statc('%s', path.join(M, 'new.txt')), '0');
 });
 
 test('truncate -s shrinks and grows (zeros), also across the 4 MiB simple-upload size', async () => {
@@ -91,8 +95,12 @@ test('dd conv=notrunc in the middle of a 12 MiB file changes only those bytes', 
     await ok(`dd if=${q(L)}/patch.bin of=${q(M)}/mid.bin ${args} conv=notrunc status=none`);
     await ok(`dd if=${q(L)}/patch.bin of=${q(L)}/mid.bin ${args} conv=notrunc status=none`);
     assert.equal((await fs.stat(path.join(R, 'mid.bin'))).size, MID_BYTES, `size after dd ${args}`);
+    assert.equal(await statc('%s', path.join(M, 'mid.bin')), String(MID_BYTES), `size through the mount after dd ${args}`);
     await assertSame(path.join(R, 'mid.bin'), path.join(L, 'mid.bin'), `dd ${args}`);
   }
+  // Appending to the same big file (fetched again, as the mount has committed it).
+  await ok(`echo tail >> ${q(M)}/mid.bin && echo tail >> ${q(L)}/mid.bin`);
+  await assertSame(path.join(R, 'mid.bin'), path.join(L, 'mid.bin'), 'echo >> of a 12 MiB file');
   await assertSame(path.join(M, 'mid.bin'), path.join(L, 'mid.bin'), 'read back through the mount');
 });
 
@@ -209,6 +217,19 @@ test('cp -p and touch -d set the modification time (small files and files over 4
   assert.equal(await fs.readFile(path.join(R, 'p-open.txt'), 'utf8'), 'data\n');
 });
 
+test('touch -m -d (only the modification time; atime UTIME_OMIT, as tar does) sets it', async () => {
+  await ok(`echo m > ${q(M)}/m-only.txt`);
+  await ok(`touch -m -d '2003-03-03 03:03:03' ${q(M)}/m-only.txt`);
+  const t2003 = String(Date.parse('2003-03-03T03:03:03') / 1000); // local time, like touch -d
+  assert.equal(await statc('%Y', path.join(M, 'm-only.txt')), t2003, 'through the mount');
+  assert.equal(await statc('%Y', path.join(R, 'm-only.txt')), t2003, 'on the service');
+  // The same on a file still open for writing (GNU tar does exactly this before close).
+  await ok(`exec 3>${q(M)}/m-open.txt; echo data >&3; touch -m -d '2004-04-04 04:04:04' ${q(M)}/m-open.txt; exec 3>&-`);
+  const t2004 = String(Date.parse('2004-04-04T04:04:04') / 1000);
+  assert.equal(await statc('%Y', path.join(M, 'm-open.txt')), t2004, 'through the mount (open file)');
+  assert.equal(await statc('%Y', path.join(R, 'm-open.txt')), t2004, 'on the service (open file)');
+});
+
 test('after close, stat and ls -l show the new size and time at once, and reads give the new bytes', async () => {
   const f = path.join(M, 'fresh.txt');
   // Prime every cache with the old state.
@@ -232,6 +253,12 @@ test('after close, stat and ls -l show the new size and time at once, and reads 
   await ok(`dd if=${q(L)}/fresh.new2 of=${q(f)} conv=notrunc status=none`);
   await assertSame(f, path.join(L, 'fresh.new2'));
   await assertSame(path.join(R, 'fresh.txt'), path.join(L, 'fresh.new2'));
+  // While still open for writing, stat and another reader see the bytes written so far.
+  assert.equal(
+    await ok(`exec 3>${q(M)}/open-view.txt; echo abc >&3; stat -c %s ${q(M)}/open-view.txt; cat ${q(M)}/open-view.txt; exec 3>&-`),
+    '4\nabc\n',
+  );
+  assert.equal(await fs.readFile(path.join(R, 'open-view.txt'), 'utf8'), 'abc\n');
   // Shrinking: stat and ls at once.
   await ok(`echo tiny > ${q(f)}`);
   assert.equal(await statc('%s', f), '5');
@@ -270,7 +297,9 @@ test('names OneDrive refuses fail with "Invalid argument" and create nothing', a
   await fails(`mkdir ${q(M)}/' leading space'`, 'Invalid argument');
   await fails(`touch ${q(M)}/desktop.ini`, 'Invalid argument');
   await fails(`mkdir -p ${q(M)}/'ok-dir/bad*dir'`, 'Invalid argument');
-  await fails(`mv ${q(M)}/append.txt ${q(M)}/'append<1>.txt'`, 'Invalid argument');
+  // rename(2) to a refused name: EINVAL (mv would word that as "to a subdirectory of itself").
+  await assert.rejects(fs.rename(path.join(M, 'append.txt'), path.join(M, 'append<1>.txt')), { code: 'EINVAL' });
+  await assert.rejects(fs.rename(path.join(M, 'a'), path.join(M, 'CON')), { code: 'EINVAL' });
   await fails(`cp ${q(L)}/append.txt ${q(M)}/'quote".txt'`, 'Invalid argument');
   // The one legal step (ok-dir) may exist; nothing else changed and nothing was uploaded.
   await fs.rm(path.join(R, 'ok-dir'), { recursive: true, force: true });

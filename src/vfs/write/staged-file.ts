@@ -16,6 +16,8 @@ export class StagedFile {
   pendingMtimeMs?: number;
   /** The path was unlinked or renamed over while open: nothing may be uploaded for it. */
   detached = false;
+  /** The last commit failed and nothing changed since: closing must not try (and log) again. */
+  commitFailed = false;
   handles = 0;
   private fh?: fs.FileHandle;
   private opening?: Promise<fs.FileHandle>;
@@ -125,6 +127,7 @@ export class StagedFile {
 
   private touch(): void {
     this.dirty = true;
+    this.commitFailed = false;
     this.mtimeMs = Date.now();
   }
 

@@ -60,6 +60,7 @@ export class StagedFiles {
       }
     } catch (e) {
       const err = toDriveError(e);
+      f.commitFailed = true;
       this.deps.log.error({ path: f.path, errno: err.code, kept: f.stagingPath }, `writing ${f.path} failed: ${err.message} — the data written is kept in ${f.stagingPath}`);
       throw err;
     }
@@ -68,11 +69,15 @@ export class StagedFiles {
   /** One handle closed. The last one closes the staging file (kept if its bytes never reached the service). */
   async release(f: StagedFile): Promise<void> {
     if (--f.handles > 0) return;
-    if (f.dirty && !f.detached) await this.commit(f).catch(() => undefined); // flush normally did this already
+    // flush normally committed already; this catches a close that skipped it.
+    if (f.dirty && !f.detached && !f.commitFailed) await this.commit(f).catch(() => undefined);
     if (this.files.get(f.path) === f) this.files.delete(f.path);
     const { kept } = await f.close();
-    if (kept) this.deps.log.warn({ path: f.path, kept: f.stagingPath }, `${f.path} was not uploaded; its data stays in ${f.stagingPath}`);
-    else if (!f.detached && f.remote) this.deps.metadata.put(f.path, f.remote);
+    if (kept) this.deps.log.debug({ path: f.path, kept: f.stagingPath }, 'staged file kept after a failed upload');
+    if (f.detached) return;
+    // From now on the service's state is the truth: the committed file, or what was there before.
+    if (f.remote) this.deps.metadata.put(f.path, f.remote);
+    else this.deps.metadata.remove(f.path);
   }
 
   /** The path was renamed: the open file follows it. */
