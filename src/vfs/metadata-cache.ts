@@ -32,6 +32,8 @@ export class MetadataCache {
   private readonly dirs: LRUCache<string, Children>;
   private readonly entries: LRUCache<string, RemoteEntry | typeof MISSING>;
   private readonly inflightDirs = new Map<string, Promise<Children>>();
+  /** Folders whose own attributes (time, size) the service changed when a child changed. */
+  private readonly stale = new Set<string>();
   private readonly inflightStats = new Map<string, Promise<RemoteEntry>>();
 
   constructor(private readonly drive: Drive, private readonly opts: MetadataCacheOptions) {
@@ -40,6 +42,7 @@ export class MetadataCache {
   }
 
   async lookup(path: string): Promise<RemoteEntry> {
+    if (this.stale.has(path)) return this.restat(path);
     if (path !== '/') {
       const { parent, name } = splitPath(path);
       const siblings = this.dirs.get(parent);
@@ -99,6 +102,24 @@ export class MetadataCache {
     const shown = entry.name === name ? entry : { ...entry, name };
     if (siblings) siblings.set(name, shown);
     this.entries.set(path, shown);
+  }
+
+  /**
+   * Something inside `path`'s folder changed through the mount: the service may have changed the
+   * folder's own time, so its attributes are fetched again when next asked for (its listing stays).
+   */
+  childChanged(path: string): void {
+    this.stale.add(splitPath(path).parent);
+  }
+
+  private restat(path: string): Promise<RemoteEntry> {
+    return this.singleFlight(this.inflightStats, path, async () => {
+      this.counters.stats++;
+      const e = await this.drive.stat(path);
+      this.stale.delete(path);
+      this.put(path, e);
+      return e;
+    });
   }
 
   /** The path no longer exists (deleted or renamed away through the mount). */

@@ -13,6 +13,7 @@ export class NamespaceOps {
     w.checkName(path);
     await this.assertAbsent(path);
     this.metadata.put(path, await w.mkdir(path));
+    this.metadata.childChanged(path);
   }
 
   async rmdir(path: string): Promise<void> {
@@ -23,6 +24,7 @@ export class NamespaceOps {
     if ((await this.metadata.listFresh(path)).length > 0) throw new DriveError('ENOTEMPTY', `${path} is not empty`);
     await this.staged.writer().remove(path, e);
     this.metadata.remove(path);
+    this.metadata.childChanged(path);
   }
 
   async unlink(path: string): Promise<void> {
@@ -36,6 +38,7 @@ export class NamespaceOps {
       this.staged.detach(path);
     }
     this.metadata.remove(path);
+    this.metadata.childChanged(path);
   }
 
   async rename(from: string, to: string): Promise<void> {
@@ -61,6 +64,8 @@ export class NamespaceOps {
     this.metadata.remove(from);
     if (dst?.isDir) this.metadata.forgetBelow(to);
     this.metadata.put(to, moved);
+    this.metadata.childChanged(from);
+    this.metadata.childChanged(to);
     this.staged.rename(from, to);
   }
 

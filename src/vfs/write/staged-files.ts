@@ -57,6 +57,7 @@ export class StagedFiles {
         this.deps.log.debug({ path: f.path, bytes: entry.size, ms: Date.now() - started }, 'committed');
         this.deps.links.forget(entry.id);
         if (!f.detached) this.deps.metadata.put(f.path, entry);
+        this.deps.metadata.childChanged(f.path);
       }
     } catch (e) {
       const err = toDriveError(e);
