@@ -96,6 +96,10 @@ export class MetadataCache {
    * shows it without asking again (and never shows the old state).
    */
   put(path: string, entry: RemoteEntry): void {
+    if (path === '/') {
+      this.entries.set(path, entry); // the root is in no folder's listing
+      return;
+    }
     const { parent, name } = splitPath(path);
     const siblings = this.dirs.get(parent);
     // The service may keep its own spelling; the mount shows the name the program used.
@@ -109,7 +113,7 @@ export class MetadataCache {
    * folder's own time, so its attributes are fetched again when next asked for (its listing stays).
    */
   childChanged(path: string): void {
-    this.stale.add(splitPath(path).parent);
+    if (path !== '/') this.stale.add(splitPath(path).parent);
   }
 
   private restat(path: string): Promise<RemoteEntry> {

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MetadataCache } from '../../src/vfs/metadata-cache.js';
+import type { Drive, RemoteEntry } from '../../src/drives/types.js';
+import { DriveError } from '../../src/util/errors.js';
+
+function entry(name: string, isDir = false, mtimeMs = 1000): RemoteEntry {
+  return { id: name, name, isDir, size: isDir ? 0 : 1, mtimeMs, birthtimeMs: mtimeMs };
+}
+
+/** A drive whose tree is a map of path → entry, counting calls. */
+function fakeDrive(tree: Record<string, RemoteEntry>) {
+  const calls = { stat: 0, list: 0 };
+  const drive = {
+    name: 'fake',
+    capabilities: { caseInsensitive: true, linksInListing: false },
+    async connect() {},
+    async stat(p: string) {
+      calls.stat++;
+      const e = tree[p];
+      if (!e) throw new DriveError('ENOENT', p);
+      return e;
+    },
+    async list(p: string) {
+      calls.list++;
+      const prefix = p === '/' ? '/' : p + '/';
+      return Object.entries(tree)
+        .filter(([k]) => k !== '/' && k.startsWith(prefix) && !k.slice(prefix.length).includes('/'))
+        .map(([, e]) => e);
+    },
+    async downloadLink() {
+      throw new Error('unused');
+    },
+    async quota() {
+      return {};
+    },
+    async close() {},
+  } satisfies Drive;
+  return { drive, calls };
+}
+
+test('a listing answers lookups of its children; stale folders are re-read once, the root included', async () => {
+  const tree: Record<string, RemoteEntry> = { '/': entry('root', true), '/d': entry('d', true), '/d/f': entry('f'), '/g': entry('g') };
+  const { drive, calls } = fakeDrive(tree);
+  const c = new MetadataCache(drive, { ttlMs: 60_000, negativeTtlMs: 1000 });
+  assert.deepEqual((await c.list('/')).map((e) => e.name).sort(), ['d', 'g']);
+  await c.lookup('/d');
+  await c.lookup('/g');
+  await assert.rejects(c.lookup('/nope'), { code: 'ENOENT' });
+  assert.equal(calls.stat, 1); // the root, to list it
+  // A file was added in /d and one at the top: both folders' own times may have changed.
+  tree['/d'] = entry('d', true, 5000);
+  tree['/'] = entry('root', true, 6000);
+  c.put('/d/new', entry('new'));
+  c.childChanged('/d/new');
+  c.childChanged('/g');
+  assert.equal((await c.lookup('/d')).mtimeMs, 5000);
+  assert.equal((await c.lookup('/')).mtimeMs, 6000);
+  await c.lookup('/d');
+  assert.equal(calls.stat, 3, 'a stale folder was re-read more than once');
+  // The root's own entry never lands in a listing.
+  assert.deepEqual((await c.list('/')).map((e) => e.name).sort(), ['d', 'g']);
+});
