@@ -6,39 +6,19 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { ensureRandomFile } from '../src/cli/demo-content.js';
 import { spawnEmulator, type EmulatorProcess } from '../src/emulators/emulator-process.js';
-import { MemoryCredentialStore } from '../src/config/credential-store.js';
-import { OneDriveDrive } from '../src/drives/onedrive/onedrive-drive.js';
-import { parseOneDriveConfig } from '../src/drives/onedrive/config.js';
-import { HttpClient } from '../src/http/client.js';
-import { silentLogger } from '../src/util/log.js';
+import { MiB, directDrive, mbps, row, withBenchMount } from './bench-lib.js';
 
-const MiB = 1 << 20;
 const CHUNK = 10 * MiB;
-const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const args = process.argv.slice(2);
 const sizeMiB = Number(args[args.indexOf('--size-mib') + 1] || 1024) || 1024;
 const work = path.join(os.tmpdir(), 'drivemount-bench-write');
 
-const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
-
-async function mintRefreshToken(emu: EmulatorProcess): Promise<string> {
-  const res = await fetch(`${emu.info.url}/_emulator/refresh-token`, { method: 'POST' });
-  return ((await res.json()) as { refresh_token: string }).refresh_token;
-}
-
 /** The same bytes, the same chunk size, one plain client: the limit. */
 async function direct(emu: EmulatorProcess, file: string, size: number): Promise<number> {
-  const http = new HttpClient();
-  const cfg = parseOneDriveConfig('bench', {
-    type: 'onedrive', refreshToken: await mintRefreshToken(emu), clientId: emu.info.clientId,
-    clientSecret: emu.info.clientSecret, authUrl: emu.info.url, graphUrl: emu.info.url,
-  });
-  const drive = new OneDriveDrive('bench', cfg, { http, store: new MemoryCredentialStore(cfg.refreshToken), log: silentLogger, chunkSize: CHUNK });
-  await drive.connect();
+  const { drive, http } = await directDrive(emu, CHUNK);
   const fh = await fs.open(file, 'r');
   const t0 = performance.now();
   await drive.writer.upload('/direct.bin', {
@@ -55,36 +35,15 @@ async function direct(emu: EmulatorProcess, file: string, size: number): Promise
   return mbps(size, ms);
 }
 
-async function throughMount(emu: EmulatorProcess, src: string, size: number, extra: string[], name: string): Promise<{ rate: number; peakRssMb: number }> {
-  const cfgFile = path.join(work, 'config.json');
-  await fs.writeFile(cfgFile, JSON.stringify({ remotes: { bench: {
-    type: 'onedrive', refreshToken: await mintRefreshToken(emu), clientId: emu.info.clientId,
-    clientSecret: emu.info.clientSecret, authUrl: emu.info.url, graphUrl: emu.info.url,
-  } } }), { mode: 0o600 });
-  const mnt = await fs.mkdtemp(path.join(work, 'mnt-'));
-  const proc = spawn(process.execPath, [MAIN, 'mount', 'bench', mnt, '--config', cfgFile, '--cache-dir', path.join(work, 'cache'), ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr.on('data', (d) => (err += d));
-  try {
-    const t = Date.now();
-    while (!err.includes('"msg":"mounted"')) {
-      if (proc.exitCode !== null || Date.now() - t > 20_000) throw new Error(`mount failed: ${err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+/** `cp` into a fresh mount; the rate counts until cp's close() returned, i.e. the commit. */
+function throughMount(emu: EmulatorProcess, src: string, size: number, extra: string[], name: string): Promise<{ rate: number; peakRssMb: number }> {
+  return withBenchMount(emu, work, ['--cache-dir', path.join(work, 'cache'), ...extra], async (mnt, proc) => {
     const t0 = performance.now();
-    execFileSync('cp', [src, path.join(mnt, name)]); // returns after close(), i.e. after the commit
+    execFileSync('cp', [src, path.join(mnt, name)]);
     const rate = mbps(size, performance.now() - t0);
     const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
     return { rate, peakRssMb: hwm ? Number(hwm[1]) / 1024 : NaN };
-  } finally {
-    try { execFileSync('fusermount', ['-u', mnt]); } catch { try { execFileSync('fusermount', ['-uz', mnt]); } catch { /* gone */ } }
-    await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r)));
-    await fs.rmdir(mnt).catch(() => undefined);
-  }
-}
-
-function row(what: string, value: string, limit: string): void {
-  console.log(`${what.padEnd(46)} ${value.padStart(12)}   ${limit}`);
+  });
 }
 
 async function main(): Promise<void> {
