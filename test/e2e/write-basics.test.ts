@@ -265,6 +265,19 @@ test('after close, stat and ls -l show the new size and time at once, and reads 
   assert.equal(await ok(`cat ${q(f)}`), 'tiny\n');
 });
 
+test('after changes at the top of the mount and in a folder, stat and ls of both still agree with the service', async () => {
+  // The kernel asks for the folders' own attributes again once --attr-timeout (1 s) has passed.
+  await ok(`echo a > ${q(M)}/top-level.txt && mkdir -p ${q(M)}/lsdir && echo b > ${q(M)}/lsdir/inside.txt`);
+  await ok(`rm ${q(M)}/top-level.txt ${q(M)}/lsdir/inside.txt && echo c > ${q(M)}/lsdir/other.txt`);
+  await sleep(1500);
+  await ok(`stat ${q(M)} ${q(M)}/lsdir > /dev/null`);
+  for (const dir of ['', 'lsdir']) {
+    const here = (await ok(`ls -A ${q(path.join(M, dir))}`)).trim().split('\n').sort();
+    assert.deepEqual(here, (await fs.readdir(path.join(R, dir))).sort(), `ls -A of /${dir}`);
+    assert.equal(await statc('%Y', path.join(M, dir)), await statc('%Y', path.join(R, dir)), `time of /${dir}`);
+  }
+});
+
 test('a second mount of the same drive sees a change once its caches expire', async () => {
   const other = await mount(drive, ['--read-only', '--dir-cache-time', '2', '--attr-timeout', '1']);
   try {
