@@ -35,14 +35,16 @@ export async function directDrive(emu: EmulatorProcess, chunkSize?: number): Pro
 }
 
 /** Mount the emulator's drive in a child process, run `fn`, and always unmount. */
-export async function withBenchMount<T>(emu: EmulatorProcess, work: string, args: string[], fn: (mnt: string, proc: ChildProcess) => Promise<T>): Promise<T> {
+export async function withBenchMount<T>(emu: EmulatorProcess, work: string, args: string[], fn: (mnt: string, proc: ChildProcess, log: () => string) => Promise<T>): Promise<T> {
   const cfgFile = path.join(work, 'config.json');
   await fs.writeFile(cfgFile, JSON.stringify({ remotes: { bench: {
     type: 'onedrive', refreshToken: await mintRefreshToken(emu), clientId: emu.info.clientId,
     clientSecret: emu.info.clientSecret, authUrl: emu.info.url, graphUrl: emu.info.url,
   } } }), { mode: 0o600 });
   const mnt = await fs.mkdtemp(path.join(work, 'mnt-'));
-  const proc = spawn(process.execPath, [MAIN, 'mount', 'bench', mnt, '--config', cfgFile, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Let the previous phase's dirty pages reach the disk first: its write-back would slow this one.
+  execFileSync('sync');
+  const proc = spawn(process.execPath, [MAIN, 'mount', 'bench', mnt, '--config', cfgFile, '--log-level', 'debug', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
   try {
@@ -51,7 +53,7 @@ export async function withBenchMount<T>(emu: EmulatorProcess, work: string, args
       if (proc.exitCode !== null || Date.now() - t > 20_000) throw new Error(`mount failed: ${err}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    return await fn(mnt, proc);
+    return await fn(mnt, proc, () => err);
   } finally {
     try { execFileSync('fusermount', ['-u', mnt]); } catch { try { execFileSync('fusermount', ['-uz', mnt]); } catch { /* gone */ } }
     await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r)));
