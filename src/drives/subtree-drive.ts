@@ -18,7 +18,7 @@ export class SubtreeDrive implements Drive {
         mkdir: (p) => w.mkdir(full(p)),
         move: (from, e, to, o) => w.move(full(from), e, full(to), o),
         remove: (p, e) => w.remove(full(p), e),
-        setModified: (p, e, t) => w.setModified(full(p), e, t),
+        setModified: w.setModified ? (p, e, t) => w.setModified!(full(p), e, t) : undefined,
       };
     }
   }

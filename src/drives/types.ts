@@ -39,6 +39,10 @@ export interface DriveCapabilities {
   linksInListing: boolean;
   /** Hash algorithm whose value the service reports for files. */
   hash?: 'quickXor' | 'sha1' | 'sha256';
+  /** One call finds an item by path. Without it, a lookup lists the parent folder (which names all siblings at once). */
+  pathLookup: boolean;
+  /** Downloads the service allows in flight at once for the user (read-ahead stays within it). */
+  maxConcurrentDownloads?: number;
 }
 
 /** Bytes to upload, read on demand (from a staged local file) so memory stays bounded. */
@@ -55,13 +59,17 @@ export interface UploadSource {
 export interface DriveWriter {
   /** Refuse a name the service would refuse, before any data is written (DriveError EINVAL/ENAMETOOLONG). */
   checkName(path: string): void;
-  /** Create or replace a file with `src`'s bytes; resolves once the service has committed them. */
-  upload(path: string, src: UploadSource, opts: { mtimeMs?: number }): Promise<RemoteEntry>;
+  /**
+   * Create or replace a file with `src`'s bytes; resolves once the service has committed them.
+   * `replaces` is the file now at `path`, if any (services that allow two files of one name need it).
+   */
+  upload(path: string, src: UploadSource, opts: { mtimeMs?: number; replaces?: RemoteEntry }): Promise<RemoteEntry>;
   mkdir(path: string): Promise<RemoteEntry>;
-  /** Rename/move; `replace` overwrites an existing target (POSIX rename semantics). */
-  move(from: string, entry: RemoteEntry, to: string, opts: { replace: boolean }): Promise<RemoteEntry>;
+  /** Rename/move; `replaces` is an existing target to overwrite (POSIX rename semantics). */
+  move(from: string, entry: RemoteEntry, to: string, opts: { replaces?: RemoteEntry }): Promise<RemoteEntry>;
   remove(path: string, entry: RemoteEntry): Promise<void>;
-  setModified(path: string, entry: RemoteEntry, mtimeMs: number): Promise<RemoteEntry>;
+  /** Set the modification time; absent where the service keeps no client times. */
+  setModified?(path: string, entry: RemoteEntry, mtimeMs: number): Promise<RemoteEntry>;
 }
 
 export interface Drive {

@@ -59,6 +59,14 @@ export class MetadataCache {
       if (cached === MISSING) throw notFound(path);
       return cached;
     }
+    if (path !== '/' && !this.drive.capabilities.pathLookup) {
+      // No lookup by path on this service: list the parent, which answers for every sibling too.
+      const { parent, name } = splitPath(path);
+      await this.list(parent);
+      const e = this.dirs.get(parent)?.get(name);
+      if (!e) throw notFound(path);
+      return e;
+    }
     return this.singleFlight(this.inflightStats, path, async () => {
       this.counters.stats++;
       try {

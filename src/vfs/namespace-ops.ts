@@ -60,7 +60,7 @@ export class NamespaceOps {
     } else {
       await this.assertNoCaseTwin(to, from);
     }
-    const moved = await w.move(from, src, to, { replace: dst !== undefined });
+    const moved = await w.move(from, src, to, { replaces: dst });
     this.metadata.remove(from);
     if (dst?.isDir) this.metadata.forgetBelow(to);
     this.metadata.put(to, moved);
@@ -77,7 +77,9 @@ export class NamespaceOps {
       return;
     }
     const e = open?.remote ?? (await this.metadata.lookup(path));
-    const updated = await this.staged.writer().setModified(path, e, mtimeMs);
+    const w = this.staged.writer();
+    if (!w.setModified) return; // the service keeps no client times (docs/semantics.md)
+    const updated = await w.setModified(path, e, mtimeMs);
     if (open) {
       open.remote = updated;
       open.mtimeMs = updated.mtimeMs;

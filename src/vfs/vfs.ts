@@ -6,6 +6,7 @@ import { LinkCache } from './link-cache.js';
 import { MetadataCache, splitPath } from './metadata-cache.js';
 import { NamespaceOps } from './namespace-ops.js';
 import { BufferPool } from './prefetch/buffer-pool.js';
+import { DownloadSlots } from './prefetch/download-slots.js';
 import { MemoryBudget } from './prefetch/memory-budget.js';
 import { DEFAULT_PREFETCH, Prefetcher, type PrefetchOptions } from './prefetch/prefetcher.js';
 import type { StagedFile } from './write/staged-file.js';
@@ -63,6 +64,7 @@ export class Vfs {
   readonly budget: MemoryBudget;
   readonly stats: VfsStats = { bytesRead: 0, bytesWritten: 0, openFiles: 0 };
   private readonly pool: BufferPool;
+  private readonly slots?: DownloadSlots;
   private readonly staged: StagedFiles;
   private readonly ns: NamespaceOps;
   private readonly handles = new Map<number, Handle>();
@@ -79,6 +81,8 @@ export class Vfs {
     this.links = new LinkCache(drive);
     this.budget = new MemoryBudget(opts.readAheadMemory);
     this.pool = new BufferPool(Math.min(opts.readAheadMemory, 256 << 20));
+    const maxDownloads = drive.capabilities.maxConcurrentDownloads;
+    if (maxDownloads) this.slots = new DownloadSlots(maxDownloads);
     this.staged = new StagedFiles({ drive, http, log, metadata: this.metadata, links: this.links, staging: new StagingArea(opts.cacheDir) });
     this.ns = new NamespaceOps(drive, this.metadata, this.staged);
   }
@@ -126,7 +130,7 @@ export class Vfs {
     } else {
       h.reader ??= new Prefetcher(
         h.entry.size,
-        { http: this.http, links: this.links.forFile(h.path, h.entry), log: this.log, path: h.path, pool: this.pool },
+        { http: this.http, links: this.links.forFile(h.path, h.entry), log: this.log, path: h.path, pool: this.pool, slots: this.slots },
         this.budget,
         this.opts.prefetch,
       );

@@ -9,11 +9,11 @@ function entry(name: string, isDir = false, mtimeMs = 1000): RemoteEntry {
 }
 
 /** A drive whose tree is a map of path → entry, counting calls. */
-function fakeDrive(tree: Record<string, RemoteEntry>) {
+function fakeDrive(tree: Record<string, RemoteEntry>, pathLookup = true) {
   const calls = { stat: 0, list: 0 };
   const drive = {
     name: 'fake',
-    capabilities: { caseInsensitive: true, linksInListing: false },
+    capabilities: { caseInsensitive: true, linksInListing: false, pathLookup },
     async connect() {},
     async stat(p: string) {
       calls.stat++;
@@ -60,4 +60,15 @@ test('a listing answers lookups of its children; stale folders are re-read once,
   assert.equal(calls.stat, 3, 'a stale folder was re-read more than once');
   // The root's own entry never lands in a listing.
   assert.deepEqual((await c.list('/')).map((e) => e.name).sort(), ['d', 'g']);
+});
+
+test('without lookup by path, a lookup lists the parent once and answers its siblings from that listing', async () => {
+  const tree: Record<string, RemoteEntry> = { '/': entry('root', true), '/d': entry('d', true), '/d/a': entry('a'), '/d/b': entry('b') };
+  const { drive, calls } = fakeDrive(tree, false);
+  const c = new MetadataCache(drive, { ttlMs: 60_000, negativeTtlMs: 1000 });
+  assert.equal((await c.lookup('/d/a')).name, 'a');
+  assert.equal((await c.lookup('/d/b')).name, 'b');
+  await assert.rejects(c.lookup('/d/zzz'), { code: 'ENOENT' });
+  assert.equal(calls.list, 2, 'the root and /d, once each');
+  assert.equal(calls.stat, 1, 'only the root is looked up directly');
 });

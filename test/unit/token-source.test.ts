@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HttpClient } from '../../src/http/client.js';
-import { TokenSource } from '../../src/drives/onedrive/token-source.js';
+import { oneDriveTokenSource } from '../../src/drives/onedrive/token-source.js';
 import { MemoryCredentialStore } from '../../src/config/credential-store.js';
 import { DriveError } from '../../src/util/errors.js';
 import { silentLogger } from '../../src/util/log.js';
@@ -33,7 +33,7 @@ async function tokenServer(expiresIn = 3600) {
 }
 
 function source(url: string, store: MemoryCredentialStore, http: HttpClient) {
-  return new TokenSource(http, { tokenUrl: url + '/common/oauth2/v2.0/token', clientId: 'cid', clientSecret: 'sec', remote: 'od', store, log: silentLogger });
+  return oneDriveTokenSource(http, { tokenUrl: url + '/common/oauth2/v2.0/token', clientId: 'cid', clientSecret: 'sec', remote: 'od', store, log: silentLogger });
 }
 
 test('each rotated refresh token is saved before the access token is used; concurrent callers share one refresh', async () => {

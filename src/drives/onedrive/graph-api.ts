@@ -1,6 +1,6 @@
 import type { HttpClient, HttpRequest } from '../../http/client.js';
 import { HttpError } from '../../http/http-error.js';
-import type { TokenSource } from './token-source.js';
+import type { TokenSource } from '../token-source.js';
 
 /**
  * Authorised Graph calls. A 401 InvalidAuthenticationToken means the access token died early

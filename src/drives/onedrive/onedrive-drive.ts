@@ -8,7 +8,7 @@ import type { OneDriveConfig } from './config.js';
 import { GraphApi } from './graph-api.js';
 import { graphError } from './graph-errors.js';
 import { LINK_TRUST_MS, itemPath, toRemoteEntry, type ChildrenPage, type DriveItem } from './drive-items.js';
-import { TokenSource } from './token-source.js';
+import { oneDriveTokenSource } from './token-source.js';
 import { OneDriveWriter } from './onedrive-writer.js';
 
 /** Clients use the largest page Graph allows: fewer round trips per listing. */
@@ -22,7 +22,7 @@ interface DriveInfo {
 
 /** OneDrive personal/business and SharePoint document libraries through Microsoft Graph. */
 export class OneDriveDrive implements Drive {
-  readonly capabilities: DriveCapabilities = { caseInsensitive: true, linksInListing: true, hash: 'quickXor' };
+  readonly capabilities: DriveCapabilities = { caseInsensitive: true, linksInListing: true, hash: 'quickXor', pathLookup: true };
   readonly writer: DriveWriter;
   private readonly api: GraphApi;
   /** The drive's base path under /v1.0, e.g. `/me/drive`. */
@@ -33,7 +33,7 @@ export class OneDriveDrive implements Drive {
     private readonly cfg: OneDriveConfig,
     deps: { http: HttpClient; store: CredentialStore; log: Logger; chunkSize?: number },
   ) {
-    const tokens = new TokenSource(deps.http, {
+    const tokens = oneDriveTokenSource(deps.http, {
       tokenUrl: `${cfg.authUrl}/${encodeURIComponent(cfg.tenant)}/oauth2/v2.0/token`,
       clientId: cfg.clientId,
       clientSecret: cfg.clientSecret,

@@ -81,7 +81,7 @@ export class OneDriveWriter implements DriveWriter {
     }
   }
 
-  async move(from: string, entry: RemoteEntry, to: string, opts: { replace: boolean }): Promise<RemoteEntry> {
+  async move(from: string, entry: RemoteEntry, to: string, opts: { replaces?: RemoteEntry }): Promise<RemoteEntry> {
     this.checkName(to);
     const target = this.d.drivePath(to);
     const i = target.lastIndexOf('/');
@@ -92,7 +92,7 @@ export class OneDriveWriter implements DriveWriter {
         const parent = await this.d.api.json<DriveItem>(`${this.d.base}${itemPath(parentPath)}?$select=id`);
         patch.parentReference = { id: parent.id };
       }
-      if (opts.replace) patch['@microsoft.graph.conflictBehavior'] = 'replace';
+      if (opts.replaces) patch['@microsoft.graph.conflictBehavior'] = 'replace';
       const item = await this.d.api.json<DriveItem>(`${this.d.base}/items/${encodeURIComponent(entry.id)}`, { method: 'PATCH', body: JSON.stringify(patch) });
       return toRemoteEntry(item);
     } catch (e) {

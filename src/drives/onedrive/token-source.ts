@@ -1,104 +1,52 @@
 import type { HttpClient } from '../../http/client.js';
 import { HttpError } from '../../http/http-error.js';
 import type { CredentialStore } from '../../config/credential-store.js';
-import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
+import { RefreshRefused, TokenSource, type TokenGrant } from '../token-source.js';
 
-interface TokenAnswer {
+interface AadTokenAnswer {
   access_token: string;
   refresh_token?: string;
   expires_in: number;
 }
 
-/** Refresh this long before the access token runs out, so requests never carry a dying token. */
-const EARLY_REFRESH_MS = 5 * 60_000;
-
-/**
- * Access tokens for one remote. Refreshes proactively from `expires_in`, single-flights
- * concurrent refreshes, and persists each rotated refresh token before using the new access token.
- */
-export class TokenSource {
-  private accessToken?: string;
-  private expiresAt = 0;
-  private lifetimeMs = 0;
-  private inflight?: Promise<string>;
-
-  constructor(
-    private readonly http: HttpClient,
-    private readonly opts: { tokenUrl: string; clientId: string; clientSecret?: string; remote: string; store: CredentialStore; log: Logger },
-  ) {}
-
-  async get(): Promise<string> {
-    // Short-lived tokens (tests, some tenants) are refreshed in their last quarter instead.
-    const margin = Math.min(EARLY_REFRESH_MS, this.lifetimeMs / 4);
-    if (this.accessToken && Date.now() < this.expiresAt - margin) return this.accessToken;
-    return this.refresh();
-  }
-
-  /** Drop the access token (the service called it invalid) and fetch another. */
-  invalidate(token: string): void {
-    if (this.accessToken === token) {
-      this.accessToken = undefined;
-      this.expiresAt = 0;
-    }
-  }
-
-  refresh(): Promise<string> {
-    this.inflight ??= this.doRefresh().finally(() => {
-      this.inflight = undefined;
+/** Microsoft identity platform: the refresh-token grant, form-encoded (shared/protocols/onedrive-graph.md). */
+export function aadExchange(http: HttpClient, o: { tokenUrl: string; clientId: string; clientSecret?: string }) {
+  return async (refreshToken: string): Promise<TokenGrant> => {
+    const form = new URLSearchParams({
+      client_id: o.clientId,
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      redirect_uri: 'http://localhost/',
     });
-    return this.inflight;
-  }
-
-  private async doRefresh(): Promise<string> {
-    const { store, remote, log } = this.opts;
-    return store.exclusive(async () => {
-      // Re-read: another mount of this remote may have rotated the token since we started.
-      const refreshToken = await store.loadRefreshToken();
-      if (!refreshToken) throw this.loginAgain('no refresh token is stored');
-      const form = new URLSearchParams({
-        client_id: this.opts.clientId,
-        grant_type: 'refresh_token',
-        refresh_token: refreshToken,
-        redirect_uri: 'http://localhost/',
+    if (o.clientSecret) form.set('client_secret', o.clientSecret);
+    let answer: AadTokenAnswer;
+    try {
+      answer = await http.json<AadTokenAnswer>({
+        method: 'POST',
+        url: o.tokenUrl,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+        // Refresh tokens are single-use: a retry after a lost answer would spend the rotated
+        // one we never saw. Only throttling (429/503, nothing was spent) is retried.
+        idempotent: false,
       });
-      if (this.opts.clientSecret) form.set('client_secret', this.opts.clientSecret);
-      let answer: TokenAnswer;
-      try {
-        answer = await this.http.json<TokenAnswer>({
-          method: 'POST',
-          url: this.opts.tokenUrl,
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: form.toString(),
-          // Refresh tokens are single-use: a retry after a lost answer would spend the rotated
-          // one we never saw. Only throttling (429/503, nothing was spent) is retried.
-          idempotent: false,
-        });
-      } catch (e) {
-        if (e instanceof HttpError && (e.status === 400 || e.status === 401)) {
-          throw this.loginAgain(`the login service refused the refresh token (${e.serviceCode ?? `HTTP ${e.status}`}: ${describeRefusal(e.body)})`);
-        }
-        throw new DriveError('EIO', `remote "${remote}": token refresh failed: ${(e as Error).message}`, { cause: e });
+    } catch (e) {
+      if (e instanceof HttpError && (e.status === 400 || e.status === 401)) {
+        throw new RefreshRefused(`${e.serviceCode ?? `HTTP ${e.status}`}: ${describeRefusal(e.body)}`);
       }
-      if (!answer?.access_token) throw new DriveError('EIO', `remote "${remote}": token answer had no access_token`);
-      if (answer.refresh_token && answer.refresh_token !== refreshToken) {
-        await store.saveRefreshToken(answer.refresh_token);
-      }
-      this.accessToken = answer.access_token;
-      this.lifetimeMs = Math.max(1, Number(answer.expires_in) || 3600) * 1000;
-      this.expiresAt = Date.now() + this.lifetimeMs;
-      log.debug({ remote, expiresInSec: answer.expires_in }, 'access token refreshed');
-      return answer.access_token;
-    });
-  }
+      throw e;
+    }
+    if (!answer?.access_token) throw new Error('the token answer had no access_token');
+    return { accessToken: answer.access_token, refreshToken: answer.refresh_token, expiresInSec: Number(answer.expires_in) };
+  };
+}
 
-  private loginAgain(reason: string): DriveError {
-    return new DriveError(
-      'EACCES',
-      `remote "${this.opts.remote}": ${reason}. Log in again to get a new refresh token and store it in the config file ("refreshToken").`,
-      { fatal: true },
-    );
-  }
+export function oneDriveTokenSource(
+  http: HttpClient,
+  o: { tokenUrl: string; clientId: string; clientSecret?: string; remote: string; store: CredentialStore; log: Logger },
+): TokenSource {
+  return new TokenSource(aadExchange(http, o), o);
 }
 
 /** The first line of AAD's `error_description` ("AADSTS70000: ..."), which says why. */

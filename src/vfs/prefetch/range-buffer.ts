@@ -4,6 +4,7 @@ import { DriveError, toDriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import type { LinkProvider } from '../link-cache.js';
 import type { BufferPool } from './buffer-pool.js';
+import type { DownloadSlots } from './download-slots.js';
 
 /** Consecutive attempts that bring no new byte before the range is given up as EIO. */
 const MAX_FRUITLESS_ATTEMPTS = 6;
@@ -17,6 +18,8 @@ export interface RangeDeps {
   /** Called with the number of bytes received, for throughput stats. */
   onBytes?: (n: number) => void;
   pool?: BufferPool;
+  /** Where the service caps downloads per user: hold a slot while this range downloads. */
+  slots?: DownloadSlots;
 }
 
 interface Waiter {
@@ -121,6 +124,15 @@ export class RangeBuffer {
   }
 
   private async run(): Promise<void> {
+    const release = await this.deps.slots?.acquire(this.abort.signal);
+    try {
+      await this.download();
+    } finally {
+      release?.();
+    }
+  }
+
+  private async download(): Promise<void> {
     const { http, links, log, path } = this.deps;
     let fruitless = 0;
     while (this.filled < this.length) {

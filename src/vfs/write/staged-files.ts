@@ -52,7 +52,8 @@ export class StagedFiles {
     const writer = this.writer();
     try {
       const started = Date.now();
-      const entry = await f.commit((src, mtimeMs) => writer.upload(f.path, src, { mtimeMs }));
+      const replaces = f.remote;
+      const entry = await f.commit((src, mtimeMs) => writer.upload(f.path, src, { mtimeMs, replaces }));
       if (entry) {
         this.deps.log.debug({ path: f.path, bytes: entry.size, ms: Date.now() - started }, 'committed');
         this.deps.links.forget(entry.id);
