@@ -4,14 +4,24 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { EmulatorProcess } from '../src/emulators/emulator-process.js';
+import { remoteSettingsFor, type EmulatorProcess } from '../src/emulators/emulator-process.js';
 import { MemoryCredentialStore } from '../src/config/credential-store.js';
-import { OneDriveDrive } from '../src/drives/onedrive/onedrive-drive.js';
-import { parseOneDriveConfig } from '../src/drives/onedrive/config.js';
+import { createDrive } from '../src/drives/create-drive.js';
+import type { Drive, DriveWriter } from '../src/drives/types.js';
 import { HttpClient } from '../src/http/client.js';
 import { silentLogger } from '../src/util/log.js';
 
 export const MiB = 1 << 20;
+
+export type Service = 'onedrive' | 'aliyundrive';
+
+/** `--driver onedrive|aliyundrive` from the command line (default onedrive). */
+export function driverArg(args: string[]): Service {
+  const i = args.indexOf('--driver');
+  const v = i >= 0 ? args[i + 1] : 'onedrive';
+  if (v !== 'onedrive' && v !== 'aliyundrive') throw new Error(`--driver takes onedrive or aliyundrive, not ${v}`);
+  return v;
+}
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 export const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
@@ -22,25 +32,20 @@ export async function mintRefreshToken(emu: EmulatorProcess): Promise<string> {
   return ((await res.json()) as { refresh_token: string }).refresh_token;
 }
 
-/** The OneDrive driver talking straight to the emulator: no FUSE, no VFS. */
-export async function directDrive(emu: EmulatorProcess, chunkSize?: number): Promise<{ drive: OneDriveDrive; http: HttpClient }> {
+/** The driver talking straight to the emulator: no FUSE, no VFS. */
+export async function directDrive(service: Service, emu: EmulatorProcess, chunkSize?: number): Promise<{ drive: Drive & { writer: DriveWriter }; http: HttpClient }> {
   const http = new HttpClient();
-  const cfg = parseOneDriveConfig('bench', {
-    type: 'onedrive', refreshToken: await mintRefreshToken(emu), clientId: emu.info.clientId,
-    clientSecret: emu.info.clientSecret, authUrl: emu.info.url, graphUrl: emu.info.url,
-  });
-  const drive = new OneDriveDrive('bench', cfg, { http, store: new MemoryCredentialStore(cfg.refreshToken), log: silentLogger, chunkSize });
+  const refreshToken = await mintRefreshToken(emu);
+  const drive = createDrive('bench', remoteSettingsFor(service, emu.info, refreshToken), { http, store: new MemoryCredentialStore(refreshToken), log: silentLogger, chunkSize });
   await drive.connect();
-  return { drive, http };
+  return { drive: drive as Drive & { writer: DriveWriter }, http };
 }
 
 /** Mount the emulator's drive in a child process, run `fn`, and always unmount. */
-export async function withBenchMount<T>(emu: EmulatorProcess, work: string, args: string[], fn: (mnt: string, proc: ChildProcess, log: () => string) => Promise<T>): Promise<T> {
+export async function withBenchMount<T>(service: Service, emu: EmulatorProcess, work: string, args: string[], fn: (mnt: string, proc: ChildProcess, log: () => string) => Promise<T>): Promise<T> {
   const cfgFile = path.join(work, 'config.json');
-  await fs.writeFile(cfgFile, JSON.stringify({ remotes: { bench: {
-    type: 'onedrive', refreshToken: await mintRefreshToken(emu), clientId: emu.info.clientId,
-    clientSecret: emu.info.clientSecret, authUrl: emu.info.url, graphUrl: emu.info.url,
-  } } }), { mode: 0o600 });
+  const bench = remoteSettingsFor(service, emu.info, await mintRefreshToken(emu));
+  await fs.writeFile(cfgFile, JSON.stringify({ remotes: { bench } }), { mode: 0o600 });
   const mnt = await fs.mkdtemp(path.join(work, 'mnt-'));
   // Let the previous phase's dirty pages reach the disk first: its write-back would slow this one.
   execFileSync('sync');

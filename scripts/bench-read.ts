@@ -9,9 +9,10 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { ensureRandomFile } from '../src/cli/demo-content.js';
 import { spawnEmulator, type EmulatorProcess } from '../src/emulators/emulator-process.js';
-import { MiB, directDrive, mbps, row, withBenchMount } from './bench-lib.js';
+import { MiB, directDrive, driverArg, mbps, row, withBenchMount } from './bench-lib.js';
 
 const args = process.argv.slice(2);
+const service = driverArg(args);
 const sizeMiB = Number(args[args.indexOf('--size-mib') + 1] || 1024) || 1024;
 const work = path.join(os.tmpdir(), 'drivemount-bench');
 const root = path.join(work, 'drive');
@@ -27,7 +28,7 @@ async function seed(): Promise<void> {
 
 /** Fetch `bytes` of the file over one connection, as a plain client would. */
 async function direct(emu: EmulatorProcess, bytes: number): Promise<number> {
-  const { drive, http } = await directDrive(emu);
+  const { drive, http } = await directDrive(service, emu);
   const entry = await drive.stat('/big.bin');
   const link = await drive.downloadLink('/big.bin', entry);
   const t0 = performance.now();
@@ -40,7 +41,7 @@ async function direct(emu: EmulatorProcess, bytes: number): Promise<number> {
   return mbps(bytes, ms);
 }
 
-const withMount = <T>(emu: EmulatorProcess, fn: (mnt: string) => Promise<T>) => withBenchMount(emu, work, ['--read-only'], fn);
+const withMount = <T>(emu: EmulatorProcess, fn: (mnt: string) => Promise<T>) => withBenchMount(service, emu, work, ['--read-only'], fn);
 
 function dropCaches(): void {
   try { execFileSync('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches']); } catch { /* not root: the mount does not keep pages across opens anyway */ }
@@ -70,11 +71,11 @@ async function main(): Promise<void> {
   await fs.mkdir(root, { recursive: true });
   await seed();
   const size = sizeMiB * MiB;
-  console.log(`drivemount read benchmark — ${sizeMiB} MiB file, ${os.cpus().length} cores, loopback emulator\n`);
+  console.log(`drivemount read benchmark (${service}) — ${sizeMiB} MiB file, ${os.cpus().length} cores, loopback emulator\n`);
   console.log(`${'case'.padEnd(52)} ${'figure'.padStart(14)}   limit / target`);
 
   // Unshaped: the emulator as fast as loopback lets it be.
-  let emu = await spawnEmulator('onedrive', ['--root', root]);
+  let emu = await spawnEmulator(service, ['--root', root]);
   try {
     await direct(emu, MiB); // warm the emulator's hash cache and the connection
     const d = await direct(emu, size);
@@ -91,14 +92,15 @@ async function main(): Promise<void> {
       await fetch(`${emu.info.url}/_emulator/stats/reset`, { method: 'POST' });
       execFileSync('ls', ['-l', path.join(mnt, 'many')], { stdio: 'ignore' });
       const s = await stats(emu);
-      row('API calls for ls -l of 5,000 entries', `${s.api ?? 0} calls`, `${s.children ?? 0} listing pages (5 at $top=1000), ${s.item ?? 0} item lookups`);
+      const pages = service === 'onedrive' ? `${s.children ?? 0} listing pages (5 at $top=1000)` : `${s.list ?? 0} listing pages (50 at limit 100)`;
+      row('API calls for ls -l of 5,000 entries', `${s.api ?? 0} calls`, pages);
     });
   } finally {
     await emu.stop();
   }
 
   // Shaped like a cloud download: 20 ms per request, 25 MB/s per connection.
-  emu = await spawnEmulator('onedrive', ['--root', root, '--latency', '20', '--bandwidth', '25000000']);
+  emu = await spawnEmulator(service, ['--root', root, '--latency', '20', '--bandwidth', '25000000']);
   try {
     const sample = Math.min(size, 256 * MiB);
     const d = await direct(emu, sample);

@@ -9,16 +9,17 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { ensureRandomFile } from '../src/cli/demo-content.js';
 import { spawnEmulator, type EmulatorProcess } from '../src/emulators/emulator-process.js';
-import { MiB, directDrive, mbps, row, withBenchMount } from './bench-lib.js';
+import { MiB, directDrive, driverArg, mbps, row, withBenchMount } from './bench-lib.js';
 
 const CHUNK = 10 * MiB;
 const args = process.argv.slice(2);
+const service = driverArg(args);
 const sizeMiB = Number(args[args.indexOf('--size-mib') + 1] || 1024) || 1024;
 const work = path.join(os.tmpdir(), 'drivemount-bench-write');
 
 /** The same bytes, the same chunk size, one plain client: the limit. */
 async function direct(emu: EmulatorProcess, file: string, size: number): Promise<number> {
-  const { drive, http } = await directDrive(emu, CHUNK);
+  const { drive, http } = await directDrive(service, emu, CHUNK);
   const fh = await fs.open(file, 'r');
   const t0 = performance.now();
   await drive.writer.upload('/direct.bin', {
@@ -37,7 +38,7 @@ async function direct(emu: EmulatorProcess, file: string, size: number): Promise
 
 /** `cp` into a fresh mount; the rate counts until cp's close() returned, i.e. the commit. */
 function throughMount(emu: EmulatorProcess, src: string, size: number, extra: string[], name: string): Promise<{ rate: number; peakRssMb: number; uploadMs: number; totalMs: number }> {
-  return withBenchMount(emu, work, ['--cache-dir', path.join(work, 'cache'), ...extra], async (mnt, proc, log) => {
+  return withBenchMount(service, emu, work, ['--cache-dir', path.join(work, 'cache'), ...extra], async (mnt, proc, log) => {
     const t0 = performance.now();
     execFileSync('cp', [src, path.join(mnt, name)]);
     const totalMs = performance.now() - t0;
@@ -57,9 +58,9 @@ async function main(): Promise<void> {
   await fs.mkdir(root, { recursive: true });
   const src = path.join(os.tmpdir(), `drivemount-bench-src-${sizeMiB}.bin`);
   await ensureRandomFile(src, size, (m) => console.error(m));
-  console.log(`drivemount write benchmark — ${sizeMiB} MiB file, ${CHUNK / MiB} MiB fragments, ${os.cpus().length} cores, loopback emulator\n`);
+  console.log(`drivemount write benchmark (${service}) — ${sizeMiB} MiB file, ${service === 'onedrive' ? `${CHUNK / MiB} MiB fragments` : '20 MiB parts'}, ${os.cpus().length} cores, loopback emulator\n`);
   row('case', 'figure', 'limit / target');
-  const emu = await spawnEmulator('onedrive', ['--root', root]);
+  const emu = await spawnEmulator(service, ['--root', root]);
   try {
     const d = await direct(emu, src, size);
     row('direct upload session, plain client', `${d.toFixed(0)} MB/s`, 'the limit');

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../util/errors.js';
 import { startOneDriveEmulator, type OneDriveFaults } from '../emulators/onedrive/server.js';
+import { startAliyunEmulator, type AliyunFaults } from '../emulators/aliyundrive/server.js';
 
 export interface EmulateOptions {
   root: string;
@@ -23,6 +24,12 @@ export interface EmulateOptions {
   quota?: string;
   /** `SITE_ID=DIR` pairs: SharePoint sites, each a drive of its own. */
   site?: string[];
+  /** Aliyundrive: folder backing the backup drive. */
+  backupRoot?: string;
+  partUrlTtl?: string;
+  failPartEvery?: string;
+  cutPartEvery?: string;
+  rateLimits?: boolean;
 }
 
 /**
@@ -30,17 +37,12 @@ export interface EmulateOptions {
  * on stdout once listening (url, port, credentials) so scripts and tests can connect to it.
  */
 export async function emulateCommand(service: string, o: EmulateOptions): Promise<void> {
-  if (service !== 'onedrive') throw new ConfigError(`unknown service "${service}" (available: onedrive)`);
+  if (service !== 'onedrive' && service !== 'aliyundrive') throw new ConfigError(`unknown service "${service}" (available: onedrive, aliyundrive)`);
   const root = path.resolve(o.root);
   const st = await fs.stat(root).catch(() => undefined);
   if (!st?.isDirectory()) throw new ConfigError(`--root ${root} is not a folder`);
+  if (service === 'aliyundrive') return emulateAliyun(root, o);
   const faults: Partial<OneDriveFaults> = {};
-  const num = (v: string | undefined, flag: string) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${flag} takes a non-negative number, got "${v}"`);
-    return n;
-  };
   const set = <K extends keyof OneDriveFaults>(k: K, v: number | undefined) => {
     if (v !== undefined) faults[k] = v;
   };
@@ -71,21 +73,62 @@ export async function emulateCommand(service: string, o: EmulateOptions): Promis
     initialRefreshToken: o.refreshToken,
     faults,
   });
-  process.stdout.write(
-    JSON.stringify({
-      event: 'listening',
-      url: emu.url,
-      port: emu.port,
-      clientId: emu.clientId,
-      clientSecret: emu.clientSecret,
-      refreshToken: emu.refreshToken,
-      driveId: emu.driveId,
-    }) + '\n',
-  );
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  announce({ url: emu.url, port: emu.port, clientId: emu.clientId, clientSecret: emu.clientSecret, refreshToken: emu.refreshToken, driveId: emu.driveId });
+  await untilSignalled();
   await emu.close();
+}
+
+async function emulateAliyun(root: string, o: EmulateOptions): Promise<void> {
+  const faults: Partial<AliyunFaults> = {};
+  const set = <K extends keyof AliyunFaults>(k: K, v: AliyunFaults[K] | undefined) => {
+    if (v !== undefined) faults[k] = v;
+  };
+  set('accessTokenTtlSec', num(o.tokenTtl, '--token-ttl'));
+  set('maxLinkTtlSec', num(o.linkTtl, '--link-ttl'));
+  set('latencyMs', num(o.latency, '--latency'));
+  set('bandwidthBytesPerSec', num(o.bandwidth, '--bandwidth'));
+  set('throttleEvery', num(o.throttleEvery, '--throttle-every'));
+  const ra = num(o.retryAfter, '--retry-after');
+  if (ra !== undefined) set('retryAfterMs', ra * 1000);
+  set('cutDownloadEvery', num(o.cutEvery, '--cut-every'));
+  set('partUrlTtlSec', num(o.partUrlTtl, '--part-url-ttl'));
+  set('failPartEvery', num(o.failPartEvery, '--fail-part-every'));
+  set('cutPartEvery', num(o.cutPartEvery, '--cut-part-every'));
+  set('quotaTotal', num(o.quota, '--quota'));
+  if (o.rateLimits === false) set('enforceRateLimits', false);
+  const emu = await startAliyunEmulator({
+    root,
+    backupRoot: o.backupRoot ? path.resolve(o.backupRoot) : undefined,
+    port: num(o.port, '--port') ?? 0,
+    host: o.host,
+    clientId: o.clientId,
+    clientSecret: o.clientSecret,
+    initialRefreshToken: o.refreshToken,
+    faults,
+  });
+  announce({
+    url: emu.url, port: emu.port, clientId: emu.clientId, clientSecret: emu.clientSecret, refreshToken: emu.refreshToken,
+    renewApiUrl: emu.renewApiUrl, driveIds: emu.driveIds,
+  });
+  await untilSignalled();
+  await emu.close();
+}
+
+function num(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${flag} takes a non-negative number, got "${v}"`);
+  return n;
+}
+
+/** One JSON line on stdout once listening, for scripts and tests. */
+function announce(info: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify({ event: 'listening', ...info }) + '\n');
+}
+
+function untilSignalled(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
 }

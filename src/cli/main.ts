@@ -60,7 +60,7 @@ program
 program
   .command('emulate')
   .description('run a local emulator of a cloud service (for tests, benchmarks and the demo)')
-  .argument('<service>', 'onedrive')
+  .argument('<service>', 'onedrive or aliyundrive')
   .requiredOption('--root <dir>', 'folder whose content the emulated drive serves')
   .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', '0')
   .option('--host <addr>', 'address to listen on', '127.0.0.1')
@@ -78,6 +78,11 @@ program
   .option('--cut-fragment-every <n>', 'cut the connection of every Nth upload fragment')
   .option('--session-ttl <seconds>', 'lifetime of upload sessions (default 900)')
   .option('--quota <bytes>', 'size of the drive (default 1 TiB)')
+  .option('--backup-root <dir>', 'aliyundrive: folder backing the backup drive')
+  .option('--part-url-ttl <seconds>', 'aliyundrive: lifetime of upload part URLs (default 900)')
+  .option('--fail-part-every <n>', 'aliyundrive: answer every Nth part upload with a 500')
+  .option('--cut-part-every <n>', 'aliyundrive: cut every Nth part upload mid-body')
+  .option('--no-rate-limits', 'aliyundrive: do not enforce the documented per-second limits')
   .option('--site <id=dir>', 'also serve DIR as SharePoint site ID (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
   .action(async (service: string, opts) => {
     await emulateCommand(service, opts);

@@ -5,8 +5,10 @@ import type { Logger } from '../util/log.js';
 import type { Drive } from './types.js';
 import { parseOneDriveConfig } from './onedrive/config.js';
 import { OneDriveDrive } from './onedrive/onedrive-drive.js';
+import { parseAliyunConfig } from './aliyundrive/config.js';
+import { AliyunDrive } from './aliyundrive/aliyundrive-drive.js';
 
-export const DRIVE_TYPES = ['onedrive'] as const;
+export const DRIVE_TYPES = ['onedrive', 'aliyundrive-open'] as const;
 
 /** Validate a remote's settings and build its driver. Throws ConfigError with a clear message. */
 export function createDrive(
@@ -17,6 +19,8 @@ export function createDrive(
   switch (remote.type) {
     case 'onedrive':
       return new OneDriveDrive(name, parseOneDriveConfig(name, remote), deps);
+    case 'aliyundrive-open':
+      return new AliyunDrive(name, parseAliyunConfig(name, remote), deps);
     case undefined:
       throw new ConfigError(`remote "${name}": "type" is missing (one of: ${DRIVE_TYPES.join(', ')})`);
     default:

@@ -9,7 +9,11 @@ export interface EmulatorInfo {
   clientId: string;
   clientSecret: string;
   refreshToken: string;
-  driveId: string;
+  /** OneDrive: the user's drive. */
+  driveId?: string;
+  /** Aliyundrive: the online renew API on the emulator, and the drive ids by type. */
+  renewApiUrl?: string;
+  driveIds?: { default: string; resource: string; backup: string };
 }
 
 export interface EmulatorProcess {
@@ -24,7 +28,7 @@ const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
  * Run an emulator in its own process (the demo, tests and benchmarks do): it must not share an
  * event loop with a FUSE mount, and a mount must never be served by the process that uses it.
  */
-export async function spawnEmulator(service: 'onedrive', args: string[]): Promise<EmulatorProcess> {
+export async function spawnEmulator(service: 'onedrive' | 'aliyundrive', args: string[]): Promise<EmulatorProcess> {
   const child = spawn(process.execPath, [MAIN, 'emulate', service, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const info = await new Promise<EmulatorInfo>((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout! });
@@ -57,4 +61,12 @@ export async function spawnEmulator(service: 'onedrive', args: string[]): Promis
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** The config-file settings of a remote that talks to this emulator (what a login would produce). */
+export function remoteSettingsFor(service: 'onedrive' | 'aliyundrive', info: EmulatorInfo, refreshToken = info.refreshToken): Record<string, unknown> {
+  if (service === 'aliyundrive') {
+    return { type: 'aliyundrive-open', refreshToken, clientId: info.clientId, clientSecret: info.clientSecret, apiUrl: info.url };
+  }
+  return { type: 'onedrive', refreshToken, clientId: info.clientId, clientSecret: info.clientSecret, authUrl: info.url, graphUrl: info.url };
 }

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnEmulator, type EmulatorProcess } from '../../src/emulators/emulator-process.js';
+import { remoteSettingsFor, spawnEmulator, type EmulatorProcess } from '../../src/emulators/emulator-process.js';
 
 export const exec = promisify(execFile);
 export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -54,27 +54,24 @@ export interface DriveFixture {
 }
 
 /** A temp folder, an emulator serving it, and a config file with a remote "od" pointing at it. */
-export async function startDrive(opts: { emulatorArgs?: string[]; remote?: Record<string, unknown>; seed?: (root: string) => Promise<void> } = {}): Promise<DriveFixture> {
+export type Service = 'onedrive' | 'aliyundrive';
+
+export async function startDrive(
+  opts: { service?: Service; emulatorArgs?: string[]; remote?: Record<string, unknown>; seed?: (root: string) => Promise<void> } = {},
+): Promise<DriveFixture> {
+  const service = opts.service ?? 'onedrive';
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'drivemount-test-'));
   const root = path.join(tmp, 'drive');
   await fs.mkdir(root);
   if (opts.seed) await opts.seed(root);
-  const emu = await spawnEmulator('onedrive', ['--root', root, ...(opts.emulatorArgs ?? [])]);
+  const emu = await spawnEmulator(service, ['--root', root, ...(opts.emulatorArgs ?? [])]);
   const configFile = path.join(tmp, 'config', 'config.json');
   await fs.mkdir(path.dirname(configFile), { recursive: true });
   await fs.writeFile(
     configFile,
     JSON.stringify({
       remotes: {
-        od: {
-          type: 'onedrive',
-          refreshToken: emu.info.refreshToken,
-          clientId: emu.info.clientId,
-          clientSecret: emu.info.clientSecret,
-          authUrl: emu.info.url,
-          graphUrl: emu.info.url,
-          ...opts.remote,
-        },
+        od: { ...remoteSettingsFor(service, emu.info), ...opts.remote },
       },
     }),
     { mode: 0o600 },

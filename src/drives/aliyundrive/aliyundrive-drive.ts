@@ -1,0 +1,247 @@
+import type { HttpClient } from '../../http/client.js';
+import type { CredentialStore } from '../../config/credential-store.js';
+import { joinPosix } from '../../config/remote-spec.js';
+import { DriveError } from '../../util/errors.js';
+import type { Logger } from '../../util/log.js';
+import { TokenSource } from '../token-source.js';
+import type { Drive, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry, UploadSource } from '../types.js';
+import { AliyunApi } from './api.js';
+import type { AliyunConfig } from './config.js';
+import { aliyunError } from './errors.js';
+import { toEntry, type AliyunFile, type ListAnswer } from './files.js';
+import { Pacer } from './pacer.js';
+import { aliyunExchange } from './tokens.js';
+import { uploadFile } from './upload.js';
+
+/** The longest download link the service grants (s); links are re-resolved when refused anyway. */
+const LINK_SECONDS = 14_400;
+
+interface DriveInfo {
+  default_drive_id: string;
+  resource_drive_id?: string;
+  backup_drive_id?: string;
+}
+
+/**
+ * Aliyundrive through its Open Platform API. Items are addressed by id, so the driver keeps the
+ * ids of every path it has listed (the VFS lists a folder before it touches its children).
+ */
+export class AliyunDrive implements Drive {
+  readonly capabilities: DriveCapabilities;
+  readonly writer: DriveWriter;
+  readonly pacer = new Pacer();
+  private readonly api: AliyunApi;
+  private driveId = '';
+  /** Mount path → file id (and whether it is a folder), learnt from listings. */
+  private readonly ids = new Map<string, string>();
+
+  constructor(
+    readonly name: string,
+    private readonly cfg: AliyunConfig,
+    private readonly deps: { http: HttpClient; store: CredentialStore; log: Logger },
+  ) {
+    const tokens = new TokenSource(aliyunExchange(deps.http, cfg), { remote: name, store: deps.store, log: deps.log });
+    this.api = new AliyunApi(deps.http, tokens, this.pacer, cfg.apiUrl);
+    this.capabilities = { caseInsensitive: false, linksInListing: false, hash: 'sha1', pathLookup: false, maxConcurrentDownloads: cfg.maxConcurrentDownloads };
+    this.ids.set('/', cfg.rootFolderId);
+    this.writer = {
+      checkName: () => undefined, // the Open API documents no refused names
+      upload: (p, src, o) => this.upload(p, src, o),
+      mkdir: (p) => this.mkdir(p),
+      move: (from, e, to, o) => this.move(from, e, to, o),
+      remove: (p, e) => this.remove(p, e),
+      // No setModified: the Open API keeps no client modification time (docs/semantics.md).
+    };
+  }
+
+  async connect(): Promise<void> {
+    let info: DriveInfo;
+    try {
+      info = await this.api.call<DriveInfo>('user/getDriveInfo', {});
+    } catch (e) {
+      throw aliyunError(e, `remote "${this.name}": cannot read the account's drives`);
+    }
+    const id = this.cfg.driveType === 'resource' ? info.resource_drive_id : this.cfg.driveType === 'backup' ? info.backup_drive_id : info.default_drive_id;
+    if (!id) throw new DriveError('ENOENT', `remote "${this.name}": the account has no ${this.cfg.driveType} drive`);
+    this.driveId = id;
+    const root = await this.stat('/');
+    if (!root.isDir) throw new DriveError('ENOTDIR', `remote "${this.name}": rootFolderId ${this.cfg.rootFolderId} is a file, not a folder`);
+  }
+
+  async stat(path: string): Promise<RemoteEntry> {
+    if (path === '/') {
+      if (this.cfg.rootFolderId === 'root') return { id: 'root', name: '', isDir: true, size: 0, mtimeMs: 0, birthtimeMs: 0 };
+      try {
+        return toEntry(await this.api.call<AliyunFile>('openFile/get', { drive_id: this.driveId, file_id: this.cfg.rootFolderId }));
+      } catch (e) {
+        throw aliyunError(e, `remote "${this.name}": root folder ${this.cfg.rootFolderId}`);
+      }
+    }
+    const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    const e = (await this.list(parent)).find((x) => x.name === name);
+    if (!e) throw new DriveError('ENOENT', `${path}: no such file or folder`);
+    return e;
+  }
+
+  async list(path: string, dir?: RemoteEntry): Promise<RemoteEntry[]> {
+    const parentId = dir?.id ?? (await this.idOf(path));
+    const byName = new Map<string, { entry: RemoteEntry; updated: number }>();
+    let marker = '';
+    try {
+      do {
+        const page: ListAnswer = await this.api.call<ListAnswer>(
+          'openFile/list',
+          { drive_id: this.driveId, parent_file_id: parentId, limit: 100, marker, order_by: 'name', order_direction: 'ASC' },
+          'list',
+        );
+        for (const f of page.items ?? []) {
+          const entry = toEntry(f);
+          // The service allows two items of one name; a path can show only one: the newest.
+          const seen = byName.get(entry.name);
+          if (!seen || entry.mtimeMs > seen.updated) byName.set(entry.name, { entry, updated: entry.mtimeMs });
+        }
+        marker = page.next_marker ?? '';
+      } while (marker);
+    } catch (e) {
+      throw aliyunError(e, `list ${path}`);
+    }
+    const out = [...byName.values()].map((v) => v.entry);
+    for (const e of out) this.ids.set(joinPosix(path, e.name), e.id);
+    return out;
+  }
+
+  async downloadLink(path: string, entry: RemoteEntry): Promise<DownloadLink> {
+    try {
+      const a = await this.api.call<{ url?: string; expiration?: string; streamsUrl?: Record<string, string> }>(
+        'openFile/getDownloadUrl',
+        { drive_id: this.driveId, file_id: entry.id, expire_sec: LINK_SECONDS },
+        'link',
+      );
+      const url = a.url ?? a.streamsUrl?.[this.cfg.livpFormat];
+      if (!url) throw new DriveError('EIO', `download link for ${path}: the service gave none`);
+      const now = Date.now();
+      const parsed = a.expiration ? Date.parse(a.expiration) : NaN;
+      const exp = Number.isNaN(parsed) ? now + LINK_SECONDS * 1000 : parsed;
+      // Stop trusting a link a little before the service says it ends (a minute, or a quarter of a short life).
+      return { url, expiresAt: exp - Math.min(60_000, Math.max(0, exp - now) / 4) };
+    } catch (e) {
+      throw aliyunError(e, `download link for ${path}`);
+    }
+  }
+
+  async quota(): Promise<Quota> {
+    try {
+      const a = await this.api.call<{ personal_space_info?: { used_size?: number; total_size?: number } }>('user/getSpaceInfo', {});
+      const used = a.personal_space_info?.used_size;
+      const total = a.personal_space_info?.total_size;
+      return { total, used, free: total !== undefined && used !== undefined ? Math.max(0, total - used) : undefined };
+    } catch (e) {
+      throw aliyunError(e, 'quota');
+    }
+  }
+
+  async close(): Promise<void> {
+    /* the shared HttpClient is closed by its owner */
+  }
+
+  /** The id of a mount path: from what was listed, else by listing the way down. */
+  private async idOf(path: string): Promise<string> {
+    const known = this.ids.get(path);
+    if (known) return known;
+    const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+    await this.list(parent);
+    const id = this.ids.get(path);
+    if (!id) throw new DriveError('ENOENT', `${path}: no such folder`);
+    return id;
+  }
+
+  private split(path: string): { parent: string; name: string } {
+    const i = path.lastIndexOf('/');
+    return { parent: path.slice(0, i) || '/', name: path.slice(i + 1) };
+  }
+
+  private async upload(path: string, src: UploadSource, o: { replaces?: RemoteEntry }): Promise<RemoteEntry> {
+    const { parent, name } = this.split(path);
+    // Replacing: the new file is committed beside the old one (the service allows two of one
+    // name), and only then is the old one removed, so a failed upload loses nothing.
+    const file = await uploadFile(
+      { api: this.api, http: this.deps.http, log: this.deps.log },
+      { driveId: this.driveId, parentId: await this.idOf(parent), name, shown: path, checkNameMode: o.replaces ? 'ignore' : 'refuse' },
+      src,
+      { rapid: this.cfg.rapidUpload },
+    );
+    if (o.replaces && o.replaces.id !== file.file_id) await this.removeReplaced(path, o.replaces);
+    this.ids.set(path, file.file_id);
+    return toEntry(file);
+  }
+
+  private async mkdir(path: string): Promise<RemoteEntry> {
+    const { parent, name } = this.split(path);
+    try {
+      const a = await this.api.call<AliyunFile & { file_name?: string; exist?: boolean }>('openFile/create', {
+        drive_id: this.driveId, parent_file_id: await this.idOf(parent), name, type: 'folder', check_name_mode: 'refuse',
+      });
+      // "refuse" answers success with `exist: true` when the name is taken: nothing was made.
+      if (a.exist) throw new DriveError('EEXIST', `mkdir ${path}: the name exists`);
+      this.ids.set(path, a.file_id);
+      const now = Date.now();
+      return { ...toEntry({ ...a, name: a.file_name ?? a.name ?? name, type: 'folder' }), mtimeMs: a.updated_at ? Date.parse(a.updated_at) : now };
+    } catch (e) {
+      throw aliyunError(e, `mkdir ${path}`);
+    }
+  }
+
+  private async move(from: string, entry: RemoteEntry, to: string, o: { replaces?: RemoteEntry }): Promise<RemoteEntry> {
+    const src = this.split(from);
+    const dst = this.split(to);
+    const mode = o.replaces ? 'ignore' : 'refuse';
+    try {
+      let name = src.name;
+      if (src.parent !== dst.parent) {
+        // `new_name` is only used where the original name is taken at the destination; a
+        // rename on the way needs an update after the move.
+        const a = await this.api.call<{ exist?: boolean }>('openFile/move', {
+          drive_id: this.driveId, file_id: entry.id, to_parent_file_id: await this.idOf(dst.parent), new_name: dst.name, check_name_mode: mode,
+        });
+        if (a?.exist) throw new DriveError('EEXIST', `rename ${from} → ${to}: the name exists`);
+        name = (await this.api.call<AliyunFile>('openFile/get', { drive_id: this.driveId, file_id: entry.id })).name;
+      }
+      if (name !== dst.name) {
+        await this.api.call('openFile/update', { drive_id: this.driveId, file_id: entry.id, name: dst.name, check_name_mode: mode });
+      }
+      if (o.replaces && o.replaces.id !== entry.id) await this.removeReplaced(to, o.replaces);
+      const moved = toEntry(await this.api.call<AliyunFile>('openFile/get', { drive_id: this.driveId, file_id: entry.id }));
+      this.forgetBelow(from);
+      this.ids.set(to, entry.id);
+      return moved;
+    } catch (e) {
+      throw aliyunError(e, `rename ${from} → ${to}`);
+    }
+  }
+
+  private async remove(path: string, entry: RemoteEntry): Promise<void> {
+    const op = this.cfg.removeWay === 'delete' ? 'openFile/delete' : 'openFile/recyclebin/trash';
+    try {
+      await this.api.call(op, { drive_id: this.driveId, file_id: entry.id });
+    } catch (e) {
+      throw aliyunError(e, `remove ${path}`);
+    }
+    if (this.ids.get(path) === entry.id) this.forgetBelow(path);
+  }
+
+  /** The old file a new one replaced; already gone is fine (another client, or a retry, removed it). */
+  private async removeReplaced(path: string, old: RemoteEntry): Promise<void> {
+    try {
+      await this.remove(path, old);
+    } catch (e) {
+      if (!(e instanceof DriveError && e.code === 'ENOENT')) throw e;
+    }
+  }
+
+  private forgetBelow(path: string): void {
+    this.ids.delete(path);
+    const prefix = path + '/';
+    for (const k of [...this.ids.keys()]) if (k.startsWith(prefix)) this.ids.delete(k);
+  }
+}

@@ -1,0 +1,38 @@
+import type { RemoteEntry } from '../types.js';
+
+/** The file object of the Open API (shared/protocols/aliyundrive-open.md, "Files"). */
+export interface AliyunFile {
+  drive_id: string;
+  file_id: string;
+  parent_file_id: string;
+  name: string;
+  size?: number;
+  file_extension?: string;
+  content_hash?: string;
+  type: 'file' | 'folder';
+  created_at?: string;
+  updated_at?: string;
+}
+
+export interface ListAnswer {
+  items: AliyunFile[];
+  next_marker?: string;
+}
+
+export function toEntry(f: AliyunFile): RemoteEntry {
+  const mtime = parse(f.updated_at);
+  return {
+    id: f.file_id,
+    name: f.name,
+    isDir: f.type === 'folder',
+    size: f.type === 'folder' ? 0 : (f.size ?? 0),
+    mtimeMs: mtime,
+    birthtimeMs: parse(f.created_at) || mtime,
+    hashes: f.content_hash ? { sha1: f.content_hash.toLowerCase() } : undefined,
+  };
+}
+
+function parse(s: string | undefined): number {
+  const t = s ? Date.parse(s) : NaN;
+  return Number.isNaN(t) ? 0 : t;
+}

@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import type { HttpClient } from '../../http/client.js';
+import { isNetworkError } from '../../http/client.js';
+import { DriveError } from '../../util/errors.js';
+import type { Logger } from '../../util/log.js';
+import type { UploadSource } from '../types.js';
+import type { AliyunApi } from './api.js';
+import { aliyunError, serviceCode } from './errors.js';
+import type { AliyunFile } from './files.js';
+
+const MiB = 1 << 20;
+/** Parts of 20 MiB, doubled for huge files so there are at most 10,000 (the protocol's limits). */
+export function partSizeFor(size: number): number {
+  let part = 20 * MiB;
+  while (Math.ceil(size / part) > 10_000) part *= 2;
+  return part;
+}
+
+const MAX_FRUITLESS = 6;
+
+interface PartInfo {
+  part_number: number;
+  upload_url?: string;
+}
+
+interface CreateAnswer {
+  file_id: string;
+  upload_id?: string;
+  rapid_upload?: boolean;
+  part_info_list?: PartInfo[];
+}
+
+export interface UploadTarget {
+  driveId: string;
+  parentId: string;
+  name: string;
+  /** For log lines and errors. */
+  shown: string;
+  checkNameMode: 'ignore' | 'refuse';
+}
+
+/**
+ * One file through create → part PUTs → complete, with rapid upload when enabled: the pre-hash
+ * first, then on `PreHashMatched` the whole-file SHA-1 and the proof derived from the access token,
+ * so a file the drive already holds is committed without sending its bytes.
+ */
+export async function uploadFile(
+  deps: { api: AliyunApi; http: HttpClient; log: Logger },
+  t: UploadTarget,
+  src: UploadSource,
+  opts: { rapid: boolean },
+): Promise<AliyunFile> {
+  const partSize = partSizeFor(src.size);
+  const count = src.size === 0 ? 0 : Math.ceil(src.size / partSize);
+  const parts = Array.from({ length: count }, (_, i) => ({ part_number: i + 1 }));
+  const base = { drive_id: t.driveId, parent_file_id: t.parentId, name: t.name, type: 'file', check_name_mode: t.checkNameMode, size: src.size, part_info_list: parts };
+  const what = `upload ${t.shown}`;
+  try {
+    let created: CreateAnswer;
+    let sha1: string | undefined;
+    if (opts.rapid && src.size > 0) {
+      const head = await src.read(0, Math.min(1024, src.size));
+      try {
+        created = await deps.api.call<CreateAnswer>('openFile/create', { ...base, pre_hash: sha1hex(head) });
+      } catch (e) {
+        if (serviceCode(e) !== 'PreHashMatched') throw e;
+        // The drive may hold these bytes already: prove we have them too.
+        sha1 = await wholeSha1(src);
+        const contentHash = sha1;
+        try {
+          created = await deps.api.call<CreateAnswer>('openFile/create', async (token) => ({
+            ...base,
+            content_hash_name: 'sha1',
+            content_hash: contentHash,
+            proof_version: 'v1',
+            proof_code: await proofCode(token, src),
+          }));
+        } catch (e2) {
+          // A refused proof (say, the token changed under us) costs the shortcut, not the file.
+          if (!serviceCode(e2)?.startsWith('InvalidParameter')) throw e2;
+          deps.log.debug({ path: t.shown, code: serviceCode(e2) }, 'rapid upload refused; sending the bytes');
+          created = await deps.api.call<CreateAnswer>('openFile/create', base);
+        }
+      }
+      if (created.rapid_upload) {
+        deps.log.debug({ path: t.shown, bytes: src.size }, 'rapid upload: the drive had the content');
+        return await complete(deps.api, t, created, sha1);
+      }
+    } else {
+      created = await deps.api.call<CreateAnswer>('openFile/create', base);
+    }
+    const ours = await putParts(deps, t, created, src, partSize, count);
+    return await complete(deps.api, t, created, ours);
+  } catch (e) {
+    throw aliyunError(e, what);
+  }
+}
+
+async function complete(api: AliyunApi, t: UploadTarget, c: CreateAnswer, sha1: string | undefined): Promise<AliyunFile> {
+  const file = await api.call<AliyunFile>('openFile/complete', { drive_id: t.driveId, file_id: c.file_id, upload_id: c.upload_id });
+  if (sha1 && file.content_hash && file.content_hash.toLowerCase() !== sha1) {
+    throw new DriveError('EIO', `${t.shown}: the service's checksum (${file.content_hash}) differs from the bytes written (${sha1})`);
+  }
+  return file;
+}
+
+/** PUT every part in order; returns the SHA-1 of everything sent. */
+async function putParts(
+  deps: { api: AliyunApi; http: HttpClient; log: Logger },
+  t: UploadTarget,
+  c: CreateAnswer,
+  src: UploadSource,
+  partSize: number,
+  count: number,
+): Promise<string> {
+  const urls = new Map((c.part_info_list ?? []).map((p) => [p.part_number, p.upload_url]));
+  const hash = createHash('sha1');
+  const buf = Buffer.allocUnsafe(Math.min(partSize, Math.max(src.size, 1)));
+  for (let n = 1; n <= count; ) {
+    const offset = (n - 1) * partSize;
+    const body = await src.read(offset, Math.min(partSize, src.size - offset), buf);
+    let fruitless = 0;
+    let refreshed = 0;
+    for (;;) {
+      let url = urls.get(n);
+      if (!url) url = await refreshUrls(deps.api, t, c, n, count, urls);
+      let status: number | undefined;
+      try {
+        // No Authorization and no Content-Type: the part URL is signed for exactly this request.
+        const res = await deps.http.request({ method: 'PUT', url, preauthenticated: true, body, acceptStatus: [403, 409, 500, 502, 503, 504] });
+        status = res.status;
+        await res.body.dump();
+      } catch (e) {
+        if (!isNetworkError(e)) throw e;
+      }
+      if (status !== undefined && status < 300) break;
+      if (status === 409) break; // the service has this part already (an earlier try got through)
+      if (status === 403) {
+        // Expired: ask for fresh URLs — but a URL refused right after refreshing means something else.
+        if (++refreshed > 3) throw new DriveError('EIO', `${t.shown}: part ${n}: the storage keeps refusing fresh upload URLs`);
+        urls.delete(n);
+        continue;
+      }
+      if (++fruitless >= MAX_FRUITLESS) throw new DriveError('EIO', `${t.shown}: part ${n} failed ${fruitless} times`);
+      deps.log.debug({ path: t.shown, part: n, status }, 'part failed, checking what arrived');
+      if (await partArrived(deps.api, t, c, n)) break;
+    }
+    hash.update(body);
+    n++;
+  }
+  return hash.digest('hex');
+}
+
+async function refreshUrls(api: AliyunApi, t: UploadTarget, c: CreateAnswer, from: number, count: number, urls: Map<number, string | undefined>): Promise<string> {
+  const wanted = Array.from({ length: count - from + 1 }, (_, i) => ({ part_number: from + i }));
+  const a = await api.call<{ part_info_list?: PartInfo[] }>('openFile/getUploadUrl', { drive_id: t.driveId, file_id: c.file_id, upload_id: c.upload_id, part_info_list: wanted });
+  for (const p of a.part_info_list ?? []) urls.set(p.part_number, p.upload_url);
+  const url = urls.get(from);
+  if (!url) throw new DriveError('EIO', `${t.shown}: the service gave no upload URL for part ${from}`);
+  return url;
+}
+
+async function partArrived(api: AliyunApi, t: UploadTarget, c: CreateAnswer, n: number): Promise<boolean> {
+  const a = await api.call<{ uploaded_parts?: { part_number: number }[] }>('openFile/listUploadedParts', { drive_id: t.driveId, file_id: c.file_id, upload_id: c.upload_id });
+  return (a.uploaded_parts ?? []).some((p) => p.part_number === n);
+}
+
+function sha1hex(b: Buffer): string {
+  return createHash('sha1').update(b).digest('hex');
+}
+
+async function wholeSha1(src: UploadSource): Promise<string> {
+  const h = createHash('sha1');
+  const buf = Buffer.allocUnsafe(Math.min(8 * MiB, src.size));
+  for (let pos = 0; pos < src.size; ) {
+    const b = await src.read(pos, Math.min(buf.length, src.size - pos), buf);
+    if (b.length === 0) break;
+    h.update(b);
+    pos += b.length;
+  }
+  return h.digest('hex');
+}
+
+/** The rapid-upload proof (protocol "Upload", step 3): 8 bytes of the file chosen by the access token. */
+export async function proofCode(accessToken: string, src: UploadSource): Promise<string> {
+  const md5 = createHash('md5').update(accessToken).digest('hex');
+  const r = BigInt('0x' + md5.slice(0, 16));
+  const start = Number(r % BigInt(src.size));
+  const end = Math.min(start + 8, src.size);
+  return (await src.read(start, end - start)).toString('base64');
+}

@@ -1,0 +1,228 @@
+// A local Aliyundrive (alipan) Open Platform emulator backed by real folders.
+// One HTTP server plays every host a client talks to:
+//   POST /oauth/access_token          the OAuth host (auth.ts)
+//   GET  /alicloud/renewapi           the hosted "online renew API" (renew.ts)
+//   POST /adrive/v1.0/...             the API host (api.ts)
+//   GET  /_oss/dl/...                 pre-signed download URLs (download.ts)
+//   PUT  /_oss/up/...                 pre-signed upload part URLs (uploads.ts)
+//   /_emulator/...                    admin endpoints for tests (admin.ts)
+//
+//   const emu = await startAliyunEmulator({ root: '/tmp/drive' });
+//   // API base: emu.url (in place of https://openapi.alipan.com)
+//   await emu.close();
+//
+// `root` backs the resource drive, `backupRoot` the backup drive (default: an
+// empty temp folder made here and removed on close).
+
+import { createHash } from 'node:crypto';
+import { mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+import { EveryN, sleep } from '../common/faults.js';
+import { BodyTooLargeError, splitTarget } from '../common/http.js';
+import { Stats } from '../common/stats.js';
+import { ADMIN_PREFIX, handleAdmin } from './admin.js';
+import { API_PREFIX, handleApi } from './api.js';
+import { AuthState, handleTokenRequest } from './auth.js';
+import type { AliContext } from './context.js';
+import { DOWNLOAD_PREFIX, handleDownload } from './download.js';
+import { AliError, OssError, sendAliError, sendOssError } from './errors.js';
+import { Sha1Cache } from './hashes.js';
+import { Usage } from './quota.js';
+import { RateLimiter } from './ratelimit.js';
+import { handleRenew, RENEW_PATH } from './renew.js';
+import { type AliyunFaults, FaultSettings, STAT_KEYS } from './settings.js';
+import { UrlSigner } from './signer.js';
+import { AliDrive } from './store.js';
+import { UploadManager, UPLOAD_PREFIX } from './uploads.js';
+
+export type { AccountState, AliyunFaults } from './settings.js';
+export { DEFAULT_FAULTS, STAT_KEYS } from './settings.js';
+
+export interface AliyunEmulatorOptions {
+  /** Folder backing the resource drive. */
+  root: string;
+  /** Folder backing the backup drive (default: a fresh temp folder, removed on close). */
+  backupRoot?: string;
+  /** Which drive default_drive_id names (default 'resource'). */
+  defaultDrive?: 'resource' | 'backup';
+  /** Default 0 (ephemeral). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 'drivemount-aliyun-emulator'. */
+  clientId?: string;
+  /** Default 'aliyun-emulator-secret'. */
+  clientSecret?: string;
+  /** If given, a valid refresh token from the start (else one is minted). */
+  initialRefreshToken?: string;
+  faults?: Partial<AliyunFaults>;
+}
+
+export interface AliyunEmulator {
+  /** e.g. http://127.0.0.1:41234 — the OAuth host, the API host and the storage host. */
+  url: string;
+  port: number;
+  /** The initial valid refresh token. */
+  refreshToken: string;
+  clientId: string;
+  clientSecret: string;
+  /** The "online renew API" endpoint on this same server. */
+  renewApiUrl: string;
+  driveIds: { default: string; resource: string; backup: string };
+  setFaults(f: Partial<AliyunFaults>): void;
+  stats(): Record<string, number>;
+  resetStats(): void;
+  /** Closes the server and all open sockets promptly, and removes staging areas. */
+  close(): Promise<void>;
+}
+
+const TOKEN_PATH = '/oauth/access_token';
+
+function checkedDir(folder: string): string {
+  const real = realpathSync(folder);
+  if (!statSync(real).isDirectory()) throw new Error(`${folder} is not a directory`);
+  return real;
+}
+
+// Ids are derived from the backing folders so they survive restarts of the
+// emulator on the same folders (a driver may have them persisted). Drive ids
+// are decimal strings, user ids 32 hex digits, as on the service.
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+const driveIdFor = (kind: string, root: string): string => String(100_000_000 + (digest(`${kind}:${root}`).readUInt32BE(0) % 900_000_000));
+
+export async function startAliyunEmulator(opts: AliyunEmulatorOptions): Promise<AliyunEmulator> {
+  const host = opts.host ?? '127.0.0.1';
+  const clientId = opts.clientId ?? 'drivemount-aliyun-emulator';
+  const clientSecret = opts.clientSecret ?? 'aliyun-emulator-secret';
+  const faults = new FaultSettings(opts.faults);
+
+  const resourceRoot = checkedDir(opts.root);
+  const ownBackup = opts.backupRoot === undefined ? mkdtempSync(path.join(os.tmpdir(), 'drivemount-aliyun-backup-')) : null;
+  const backupRoot = checkedDir(opts.backupRoot ?? ownBackup!);
+  if (backupRoot === resourceRoot) throw new Error('root and backupRoot must be different folders');
+  const resource = new AliDrive(resourceRoot, driveIdFor('resource', resourceRoot));
+  let backupId = driveIdFor('backup', backupRoot);
+  if (backupId === resource.driveId) backupId = String(Number(backupId) + 1);
+  const backup = new AliDrive(backupRoot, backupId);
+  const userId = digest(`user:${resourceRoot}`).subarray(0, 16).toString('hex');
+
+  const stats = new Stats(STAT_KEYS);
+  const auth = new AuthState({ clientId, clientSecret, userId, accessTokenTtlSec: () => faults.get().accessTokenTtlSec });
+  const refreshToken = auth.mintRefreshToken(opts.initialRefreshToken);
+  const ctx: AliContext = {
+    url: '',
+    userId,
+    faults,
+    stats,
+    auth,
+    signer: new UrlSigner(),
+    hashes: new Sha1Cache(),
+    rates: new RateLimiter(),
+    usage: new Usage(() => ctx),
+    drives: { resource, backup, default: opts.defaultDrive === 'backup' ? backup : resource },
+    drivesById: new Map([
+      [resource.driveId, resource],
+      [backup.driveId, backup],
+    ]),
+    counters: {
+      throttle: new EveryN(() => faults.get().throttleEvery),
+      cutDownload: new EveryN(() => faults.get().cutDownloadEvery),
+      failPart: new EveryN(() => faults.get().failPartEvery),
+      cutPart: new EveryN(() => faults.get().cutPartEvery),
+    },
+    downloadsInFlight: { n: 0 },
+    // Set right below: it needs the finished context.
+    uploads: undefined as unknown as UploadManager,
+  };
+  ctx.uploads = new UploadManager(ctx);
+  const setFaults = (f: Partial<AliyunFaults>): void => {
+    faults.update(f);
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const { path: rawPath, query } = splitTarget(req.url);
+    try {
+      if (rawPath.startsWith(ADMIN_PREFIX)) return await handleAdmin(ctx, req, res, rawPath, setFaults);
+      await sleep(faults.get().latencyMs);
+      if (rawPath.startsWith(API_PREFIX)) return await handleApi(ctx, req, res, rawPath);
+      if (rawPath.startsWith(DOWNLOAD_PREFIX)) return await handleDownload(ctx, req, res, rawPath, query);
+      if (rawPath.startsWith(UPLOAD_PREFIX)) return await ctx.uploads.handlePart(req, res, rawPath, query);
+      if (rawPath === TOKEN_PATH) {
+        stats.inc('token');
+        try {
+          await handleTokenRequest(auth, req, res);
+        } catch (e) {
+          stats.inc('tokenError');
+          throw e;
+        }
+        return;
+      }
+      if (rawPath === RENEW_PATH) {
+        stats.inc('renew');
+        if (!handleRenew(auth, req, res, query)) stats.inc('renewError');
+        return;
+      }
+      throw new AliError(404, 'NotFound', `Invalid request path '${rawPath}'.`);
+    } catch (e) {
+      if (res.headersSent) {
+        res.destroy();
+      } else if (e instanceof AliError) {
+        sendAliError(res, e);
+      } else if (e instanceof OssError) {
+        sendOssError(res, e);
+      } else if (e instanceof BodyTooLargeError) {
+        sendAliError(res, new AliError(413, 'InvalidParameter', e.message));
+      } else {
+        console.error('[aliyun-emulator]', e);
+        sendAliError(res, new AliError(500, 'InternalError', 'The request has been failed due to some unknown error.'));
+      }
+    }
+  };
+
+  const server = http.createServer((req, res) => void handle(req, res));
+  // Longer than typical client pool idle times, so pooled connections are
+  // normally closed by the client rather than raced by the server.
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 35_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  ctx.url = `http://${urlHost}:${port}`;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: ctx.url,
+    port,
+    refreshToken,
+    clientId,
+    clientSecret,
+    renewApiUrl: `${ctx.url}${RENEW_PATH}`,
+    driveIds: { default: ctx.drives.default.driveId, resource: resource.driveId, backup: backup.driveId },
+    setFaults,
+    stats: () => stats.snapshot(),
+    resetStats: () => stats.reset(),
+    close: () => {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await stopped;
+        await ctx.uploads.close();
+        await resource.staging.dispose();
+        await backup.staging.dispose();
+        if (ownBackup) rmSync(ownBackup, { recursive: true, force: true });
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,159 @@
+// Fault knobs and limits of the Aliyundrive emulator, with their defaults, and
+// the stats keys. Everything can be changed at runtime (setFaults() or
+// POST /_emulator/faults). Unlike the OneDrive settings these are not all
+// numbers (a boolean and an enum), so validation is done here.
+
+export type AccountState = 'normal' | 'frozen' | 'overCapacity';
+
+export interface AliyunFaults {
+  /** Added before every answer (API, token, renew, download, upload part) — default 0. */
+  latencyMs: number;
+  /** Per download response body (0 = unlimited). */
+  bandwidthBytesPerSec: number;
+  /** Every Nth API call (not token/download/upload/admin) answers 429 TooManyRequests — 0 = off. */
+  throttleEvery: number;
+  /** x-retry-after (ms) sent with those 429s. */
+  retryAfterMs: number;
+  /** The documented per-user limits: list 4/s, getDownloadUrl 1/s, every other API 15/s. */
+  enforceRateLimits: boolean;
+  /** Download responses in flight at once; one more → 403 ExceedMaxConcurrency (0 = unlimited). */
+  maxConcurrentDownloads: number;
+  /** Every Nth download response is cut mid-body — 0 = off. */
+  cutDownloadEvery: number;
+  /** expires_in of access tokens; expired → 401 AccessTokenExpired. */
+  accessTokenTtlSec: number;
+  /** Cap on getDownloadUrl's expire_sec; an expired URL → 403 (OSS XML body). */
+  maxLinkTtlSec: number;
+  /** Lifetime of upload part URLs; expired → 403 (OSS XML body). */
+  partUrlTtlSec: number;
+  /** Every Nth part PUT answers 500 without storing — 0 = off. */
+  failPartEvery: number;
+  /** Every Nth part PUT has its connection destroyed mid-body, nothing stored — 0 = off. */
+  cutPartEvery: number;
+  /** Bytes the user may store (both drives and the recycle bin together). */
+  quotaTotal: number;
+  /** frozen → every API call 403 UserNotAllowedAccessResource; overCapacity → downloads refused. */
+  accountState: AccountState;
+}
+
+export const TIB = 1024 ** 4;
+
+export const DEFAULT_FAULTS: AliyunFaults = {
+  latencyMs: 0,
+  bandwidthBytesPerSec: 0,
+  throttleEvery: 0,
+  retryAfterMs: 1000,
+  enforceRateLimits: true,
+  maxConcurrentDownloads: 3,
+  cutDownloadEvery: 0,
+  accessTokenTtlSec: 7200,
+  maxLinkTtlSec: 14400,
+  partUrlTtlSec: 900,
+  failPartEvery: 0,
+  cutPartEvery: 0,
+  quotaTotal: TIB,
+  accountState: 'normal',
+};
+
+const ACCOUNT_STATES: readonly AccountState[] = ['normal', 'frozen', 'overCapacity'];
+
+/**
+ * Current fault settings. Updates are partial and validated (unknown keys and
+ * wrong types are refused) so a typo in a test fails loudly.
+ */
+export class FaultSettings {
+  private current: AliyunFaults;
+
+  constructor(initial?: Partial<AliyunFaults>) {
+    this.current = { ...DEFAULT_FAULTS };
+    if (initial) this.update(initial);
+  }
+
+  get(): Readonly<AliyunFaults> {
+    return this.current;
+  }
+
+  update(patch: Partial<AliyunFaults> | Record<string, unknown>): Readonly<AliyunFaults> {
+    const next: Record<string, unknown> = { ...this.current };
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === undefined) continue;
+      if (!(k in DEFAULT_FAULTS)) throw new RangeError(`unknown setting '${k}'`);
+      const kind = typeof DEFAULT_FAULTS[k as keyof AliyunFaults];
+      if (k === 'accountState') {
+        if (!ACCOUNT_STATES.includes(v as AccountState)) {
+          throw new RangeError(`setting 'accountState' must be one of ${ACCOUNT_STATES.join(', ')}`);
+        }
+      } else if (kind === 'boolean') {
+        if (typeof v !== 'boolean') throw new RangeError(`setting '${k}' must be a boolean`);
+      } else if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+        throw new RangeError(`setting '${k}' must be a finite number >= 0`);
+      }
+      next[k] = v;
+    }
+    this.current = next as unknown as AliyunFaults;
+    return this.current;
+  }
+}
+
+/** Every stats key, so snapshots always carry them all (0 when unused). */
+export const STAT_KEYS = [
+  // API calls (/adrive/v1.0/...), counted on arrival
+  'api',
+  'driveInfo',
+  'spaceInfo',
+  'list',
+  'get',
+  'getByPath',
+  'getDownloadUrl',
+  'create',
+  'getUploadUrl',
+  'listUploadedParts',
+  'complete',
+  'update',
+  'move',
+  'copy',
+  'trash',
+  'delete',
+  // API refusals
+  'unauthorized',
+  'throttled', // every 429 (throttleEvery and rate limits)
+  'rateLimited', // the 429s caused by the documented per-user limits
+  'frozenRefused',
+  'exceedCapacity',
+  'quotaExceeded',
+  // rapid upload
+  'preHashMatched',
+  'proofRejected',
+  'rapidUpload',
+  // tokens
+  'token',
+  'tokenError',
+  'renew',
+  'renewError',
+  // download host
+  'download',
+  'downloadBytes',
+  'downloadWithAuthorization',
+  'cut',
+  'expiredLink',
+  'badLink',
+  'concurrencyRefused',
+  // part upload host
+  'uploadPart',
+  'uploadBytes',
+  'uploadWithAuthorization',
+  'uploadWithContentType',
+  'partFailed',
+  'partCut',
+  'expiredPartUrl',
+  'partConflict',
+  'partNotSequential',
+] as const;
+
+/** OSS: every part but the last must be at least 100 KB. */
+export const MIN_PART_BYTES = 100 * 1024;
+/** OSS: a part is at most 5 GB. */
+export const MAX_PART_BYTES = 5 * 1024 ** 3;
+export const MAX_PART_NUMBER = 10_000;
+/** Refresh tokens live 90 days (not a fault knob: tests cannot wait that long anyway). */
+export const REFRESH_TOKEN_TTL_SEC = 90 * 24 * 3600;

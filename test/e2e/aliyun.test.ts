@@ -1,0 +1,177 @@
+// Aliyundrive Open through a real mount: the shared behaviours (listing, reading, writing) and
+// what is particular to this service (paging by 100, rate limits, rapid upload, trash vs delete,
+// drive types, part URLs that expire, account states).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { ensureRandomFile } from '../../src/cli/demo-content.js';
+import { startDrive, mount, sh, runCli, MiB, type DriveFixture, type MountFixture } from '../helpers/harness.js';
+
+const fixtures: { d?: DriveFixture; m?: MountFixture }[] = [];
+after(async () => {
+  for (const f of fixtures.reverse()) {
+    await f.m?.unmount();
+    await f.d?.close();
+  }
+});
+
+async function setup(opts: { seed?: (root: string) => Promise<void>; emulatorArgs?: string[]; remote?: Record<string, unknown>; mountArgs?: string[] } = {}) {
+  const f: { d?: DriveFixture; m?: MountFixture } = {};
+  fixtures.push(f);
+  f.d = await startDrive({ service: 'aliyundrive', seed: opts.seed, emulatorArgs: opts.emulatorArgs, remote: opts.remote });
+  f.m = await mount(f.d, ['--cache-dir', path.join(f.d.tmp, 'cache'), ...(opts.mountArgs ?? [])]);
+  return { d: f.d, m: f.m };
+}
+
+test('ls -l of 250 entries costs 3 listing pages (limit 100) and nothing per file; reads are identical', async () => {
+  const { d, m } = await setup({
+    seed: async (root) => {
+      await fs.mkdir(path.join(root, 'many'));
+      for (let i = 0; i < 250; i++) await fs.writeFile(path.join(root, 'many', `f${String(i).padStart(3, '0')}.txt`), `${i}\n`);
+      await ensureRandomFile(path.join(root, 'big.bin'), 96 * MiB);
+    },
+  });
+  await d.resetStats();
+  const ls = await sh(`ls -l ${m.mnt}/many`);
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.equal(ls.stdout.trim().split('\n').filter((l) => l.startsWith('-')).length, 250);
+  const s = await d.stats();
+  assert.equal(s.list, 3 + 1, `listing calls: ${JSON.stringify(s)}`); // the root (to find "many"), then 3 pages
+  assert.equal(s.get ?? 0, 0);
+  const again = await sh(`ls -l ${m.mnt}/many > /dev/null`);
+  assert.equal(again.code, 0);
+  assert.equal((await d.stats()).list, 4, 'a repeated ls within the cache time listed again');
+  const cmp = await sh(`cmp ${m.mnt}/big.bin ${d.root}/big.bin && cmp <(tail -c 100000 ${m.mnt}/big.bin) <(tail -c 100000 ${d.root}/big.bin)`);
+  assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
+  const after = await d.stats();
+  assert.equal(after.concurrencyRefused ?? 0, 0, 'more than 3 downloads were in flight');
+  assert.equal(after.downloadWithAuthorization ?? 0, 0);
+});
+
+test('writing: cp in parts, echo, append, mkdir -p, mv, rm; bytes identical on the service', async () => {
+  const { d, m } = await setup();
+  const src = path.join(d.tmp, 'src.bin');
+  await fs.writeFile(src, randomBytes(45 * MiB)); // 3 parts of 20 MiB
+  const r = await sh(
+    [
+      `cp ${src} ${m.mnt}/up.bin`,
+      `echo one > ${m.mnt}/t.txt`,
+      `echo two >> ${m.mnt}/t.txt`,
+      `mkdir -p ${m.mnt}/a/b/c`,
+      `mv ${m.mnt}/t.txt ${m.mnt}/a/b/c/moved.txt`,
+      `mv ${m.mnt}/a/b ${m.mnt}/b2`,
+      `echo gone > ${m.mnt}/gone.txt`,
+    ].join(' && '),
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const trashedBefore = (await d.stats()).trash ?? 0;
+  assert.equal((await sh(`rm ${m.mnt}/gone.txt`)).code, 0);
+  assert.equal((await sh(`cmp ${src} ${d.root}/up.bin`)).code, 0);
+  assert.equal(await fs.readFile(path.join(d.root, 'b2', 'c', 'moved.txt'), 'utf8'), 'one\ntwo\n');
+  assert.deepEqual((await fs.readdir(d.root)).sort(), ['a', 'b2', 'up.bin']);
+  const s = await d.stats();
+  assert.ok(s.uploadPart >= 3, JSON.stringify(s));
+  assert.equal(s.uploadWithAuthorization ?? 0, 0);
+  assert.equal(s.uploadWithContentType ?? 0, 0);
+  assert.equal(s.trash - trashedBefore, 1, 'rm should move to the recycle bin by default');
+  assert.equal(s.delete ?? 0, 0);
+  // Replacing a file keeps one file of that name.
+  const again = await sh(`echo new > ${m.mnt}/b2/c/moved.txt && ls ${m.mnt}/b2/c`);
+  assert.equal(again.stdout.trim(), 'moved.txt');
+  assert.equal(await fs.readFile(path.join(d.root, 'b2', 'c', 'moved.txt'), 'utf8'), 'new\n');
+});
+
+test('removeWay delete removes for good instead of trashing', async () => {
+  const { d, m } = await setup({ remote: { removeWay: 'delete' }, seed: (root) => fs.writeFile(path.join(root, 'x.txt'), 'x') });
+  assert.equal((await sh(`rm ${m.mnt}/x.txt`)).code, 0);
+  const s = await d.stats();
+  assert.equal(s.delete, 1);
+  assert.equal(s.trash ?? 0, 0);
+});
+
+test('rapid upload commits a file the drive already holds without sending its bytes', async () => {
+  const { d, m } = await setup({ remote: { rapidUpload: true }, seed: (root) => ensureRandomFile(path.join(root, 'original.bin'), 24 * MiB) });
+  const copy = path.join(d.tmp, 'local-copy.bin');
+  await fs.copyFile(path.join(d.root, 'original.bin'), copy);
+  await d.resetStats();
+  const r = await sh(`cp ${copy} ${m.mnt}/duplicate.bin`);
+  assert.equal(r.code, 0, r.stderr);
+  const s = await d.stats();
+  assert.equal(s.rapidUpload, 1, JSON.stringify(s));
+  assert.equal(s.uploadBytes ?? 0, 0, 'bytes were sent');
+  assert.equal((await sh(`cmp ${copy} ${d.root}/duplicate.bin`)).code, 0);
+  // A new content goes the normal way.
+  await fs.writeFile(copy, randomBytes(2 * MiB));
+  await d.resetStats();
+  assert.equal((await sh(`cp ${copy} ${m.mnt}/fresh.bin`)).code, 0);
+  assert.ok(((await d.stats()).uploadBytes ?? 0) >= 2 * MiB);
+});
+
+test('driveType picks the backup drive; rootFolderId a folder', async () => {
+  const { d } = await setup({ seed: (root) => fs.mkdir(path.join(root, 'sub')).then(() => fs.writeFile(path.join(root, 'sub', 'in-sub.txt'), 's')) });
+  const backupInfo = d.emu.info.driveIds!;
+  assert.notEqual(backupInfo.backup, backupInfo.resource);
+  const cfg = JSON.parse(await fs.readFile(d.configFile, 'utf8'));
+  cfg.remotes.bk = { ...cfg.remotes.od, driveType: 'backup' };
+  await fs.writeFile(d.configFile, JSON.stringify(cfg), { mode: 0o600 });
+  const mb = await mount(d, [], 'bk');
+  fixtures.push({ m: mb });
+  assert.deepEqual(await fs.readdir(mb.mnt), [], 'the backup drive is a different, empty drive');
+  await fs.writeFile(path.join(mb.mnt, 'only-in-backup.txt'), 'b');
+  await mb.unmount();
+  assert.ok(!(await fs.readdir(d.root)).includes('only-in-backup.txt'));
+});
+
+test('a burst of ls -l over many folders is paced, not failed', async () => {
+  const { d, m } = await setup({
+    seed: async (root) => {
+      for (let i = 0; i < 16; i++) {
+        await fs.mkdir(path.join(root, `d${i}`));
+        await fs.writeFile(path.join(root, `d${i}`, 'f.txt'), `${i}`);
+      }
+    },
+  });
+  await d.resetStats();
+  const t0 = Date.now();
+  const r = await sh(`for i in $(seq 0 15); do ls -l ${m.mnt}/d$i > /dev/null || exit 1; done`);
+  assert.equal(r.code, 0, r.stderr);
+  // 16 listings at 4/s take at least 3 s; pacing keeps the service from refusing more than a
+  // stray call (its window and ours can differ by the network's jitter).
+  assert.ok(Date.now() - t0 >= 2900, `took ${Date.now() - t0} ms`);
+  assert.ok(((await d.stats()).throttled ?? 0) <= 1, JSON.stringify(await d.stats()));
+});
+
+test('a 429 storm, failed and cut parts, and part URLs that expire still commit identical bytes', async () => {
+  const { d, m } = await setup({ emulatorArgs: ['--throttle-every', '3', '--retry-after', '0.2', '--fail-part-every', '3', '--cut-part-every', '4', '--part-url-ttl', '1'] });
+  const src = path.join(d.tmp, 'storm.bin');
+  await fs.writeFile(src, randomBytes(90 * MiB)); // 5 parts
+  await new Promise((r) => setTimeout(r, 1200)); // so part URLs from create can have expired
+  const r = await sh(`cp ${src} ${m.mnt}/storm.bin`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await sh(`cmp ${src} ${d.root}/storm.bin`)).code, 0);
+  const s = await d.stats();
+  assert.ok(s.partFailed > 0 && s.partCut > 0, JSON.stringify(s));
+  assert.ok(s.throttled > 0, JSON.stringify(s));
+});
+
+test('a full drive is ENOSPC; an over-capacity account is EACCES with the reason logged; a frozen one fails to mount clearly', async () => {
+  const { d, m } = await setup({ seed: (root) => fs.writeFile(path.join(root, 'r.txt'), 'readable') });
+  await d.setFaults({ quotaTotal: 1 * MiB });
+  const src = path.join(d.tmp, 'big.bin');
+  await fs.writeFile(src, randomBytes(3 * MiB));
+  const full = await sh(`cp ${src} ${m.mnt}/big.bin`);
+  assert.notEqual(full.code, 0);
+  assert.match(full.stderr, /No space left on device/);
+  await d.admin('/_emulator/faults', { quotaTotal: 1024 ** 4, accountState: 'overCapacity' });
+  const read = await sh(`cat ${m.mnt}/r.txt`);
+  assert.notEqual(read.code, 0);
+  assert.match(read.stderr, /Permission denied/);
+  assert.match(m.log(), /over its capacity/);
+  await d.admin('/_emulator/faults', { accountState: 'frozen' });
+  const mnt2 = await fs.mkdtemp(path.join(d.tmp, 'mnt-'));
+  const r = await runCli(['mount', 'od', mnt2, '--config', d.configFile]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /frozen/);
+});
