@@ -56,6 +56,9 @@ export interface DriveFixture {
 /** A temp folder, an emulator serving it, and a config file with a remote "od" pointing at it. */
 export type Service = 'onedrive' | 'aliyundrive';
 
+/** Every service with a driver: suites that hold for all of them run once per service. */
+export const SERVICES: readonly Service[] = ['onedrive', 'aliyundrive'];
+
 export async function startDrive(
   opts: { service?: Service; emulatorArgs?: string[]; remote?: Record<string, unknown>; seed?: (root: string) => Promise<void> } = {},
 ): Promise<DriveFixture> {

@@ -76,7 +76,9 @@ async function pump(res: ServerResponse, fh: FileHandle, opts: SendRangeOptions,
     const ok = res.write(bytesRead === n ? buf : buf.subarray(0, bytesRead));
     sent += bytesRead;
     if (!ok && !closed) await waitDrain(res);
-    if (rate > 0) {
+    // No pacing pause after the last byte: the client has everything, and a pause before
+    // res.end() would keep the response "in flight" after the client saw it finish.
+    if (rate > 0 && sent < limit) {
       const due = began + (sent / rate) * 1000;
       const wait = due - Date.now();
       if (wait > 0) await sleep(wait);
