@@ -17,6 +17,8 @@ export interface RemoteEntry {
   hashes?: { quickXor?: string; sha1?: string; sha256?: string };
   /** A pre-authenticated download link that came with the listing, if the service gives one. */
   link?: DownloadLink;
+  /** The service cannot take writes to this item through the mount (e.g. a live photo's stream). */
+  readOnly?: boolean;
 }
 
 export interface DownloadLink {

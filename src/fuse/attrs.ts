@@ -16,7 +16,7 @@ const S_IFREG = 0o100000;
  */
 export function toStat(e: RemoteEntry, o: StatOptions) {
   const perm = e.isDir ? 0o755 : 0o644;
-  const mode = (e.isDir ? S_IFDIR : S_IFREG) | (o.readOnly ? perm & ~0o222 : perm);
+  const mode = (e.isDir ? S_IFDIR : S_IFREG) | (o.readOnly || e.readOnly ? perm & ~0o222 : perm);
   const mtime = new Date(e.mtimeMs);
   return {
     mode,

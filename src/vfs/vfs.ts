@@ -109,6 +109,7 @@ export class Vfs {
     }
     const entry = open?.remote ?? (open ? undefined : await this.metadata.lookup(path));
     if (entry?.isDir) throw new DriveError('EISDIR', `${path} is a folder`);
+    if (entry?.readOnly) throw new DriveError('EACCES', `${path} cannot be written through the mount`);
     return this.addHandle({ kind: 'staged', file: await this.staged.open(path, entry, flags.truncate) });
   }
 

@@ -175,3 +175,32 @@ test('a full drive is ENOSPC; an over-capacity account is EACCES with the reason
   assert.equal(r.code, 1);
   assert.match(r.stderr, /frozen/);
 });
+
+test('a live photo (.livp) appears as its JPEG or MOV stream, with a size that matches what reads return', async () => {
+  const jpeg = randomBytes(300_000);
+  const mov = randomBytes(1_500_000);
+  const seed = async (root: string) => {
+    await fs.mkdir(path.join(root, 'IMG_0001.livp'));
+    await fs.writeFile(path.join(root, 'IMG_0001.livp', 'IMG_0001.jpeg'), jpeg);
+    await fs.writeFile(path.join(root, 'IMG_0001.livp', 'IMG_0001.mov'), mov);
+  };
+  const { d, m } = await setup({ seed });
+  assert.deepEqual(await fs.readdir(m.mnt), ['IMG_0001.jpeg']);
+  assert.equal((await fs.stat(path.join(m.mnt, 'IMG_0001.jpeg'))).size, jpeg.length);
+  assert.ok((await fs.readFile(path.join(m.mnt, 'IMG_0001.jpeg'))).equals(jpeg));
+  // Writing would lose the other stream: refused at open, and stat shows no write bits.
+  assert.equal((await fs.stat(path.join(m.mnt, 'IMG_0001.jpeg'))).mode & 0o222, 0);
+  const w = await sh(`echo x >> ${m.mnt}/IMG_0001.jpeg`);
+  assert.notEqual(w.code, 0);
+  assert.match(w.stderr, /Permission denied/);
+  assert.ok((await fs.readFile(path.join(d.root, 'IMG_0001.livp', 'IMG_0001.mov'))).equals(mov));
+  // The MOV format, on another mount of the same drive.
+  const cfg = JSON.parse(await fs.readFile(d.configFile, 'utf8'));
+  cfg.remotes.mov = { ...cfg.remotes.od, livpFormat: 'mov' };
+  await fs.writeFile(d.configFile, JSON.stringify(cfg), { mode: 0o600 });
+  const mm = await mount(d, [], 'mov');
+  fixtures.push({ m: mm });
+  assert.deepEqual(await fs.readdir(mm.mnt), ['IMG_0001.mov']);
+  assert.equal((await fs.stat(path.join(mm.mnt, 'IMG_0001.mov'))).size, mov.length);
+  assert.ok((await fs.readFile(path.join(mm.mnt, 'IMG_0001.mov'))).equals(mov));
+});

@@ -12,6 +12,7 @@ import { toEntry, type AliyunFile, type ListAnswer } from './files.js';
 import { Pacer } from './pacer.js';
 import { aliyunExchange } from './tokens.js';
 import { uploadFile } from './upload.js';
+import { LivePhotos } from './live-photos.js';
 
 /** The longest download link the service grants (s); links are re-resolved when refused anyway. */
 const LINK_SECONDS = 14_400;
@@ -32,8 +33,9 @@ export class AliyunDrive implements Drive {
   readonly pacer = new Pacer();
   private readonly api: AliyunApi;
   private driveId = '';
-  /** Mount path → file id (and whether it is a folder), learnt from listings. */
+  /** Mount path → file id, learnt from listings. */
   private readonly ids = new Map<string, string>();
+  private readonly livp: LivePhotos;
 
   constructor(
     readonly name: string,
@@ -44,6 +46,7 @@ export class AliyunDrive implements Drive {
     this.api = new AliyunApi(deps.http, tokens, this.pacer, cfg.apiUrl);
     this.capabilities = { caseInsensitive: false, linksInListing: false, hash: 'sha1', pathLookup: false, maxConcurrentDownloads: cfg.maxConcurrentDownloads };
     this.ids.set('/', cfg.rootFolderId);
+    this.livp = new LivePhotos(cfg.livpFormat, deps.http, (id) => this.streamLink(id));
     this.writer = {
       checkName: () => undefined, // the Open API documents no refused names
       upload: (p, src, o) => this.upload(p, src, o),
@@ -96,7 +99,7 @@ export class AliyunDrive implements Drive {
           'list',
         );
         for (const f of page.items ?? []) {
-          const entry = toEntry(f);
+          const entry = f.type === 'file' && f.file_extension === 'livp' ? await this.livp.present(f) : toEntry(f);
           // The service allows two items of one name; a path can show only one: the newest.
           const seen = byName.get(entry.name);
           if (!seen || entry.mtimeMs > seen.updated) byName.set(entry.name, { entry, updated: entry.mtimeMs });
@@ -106,28 +109,33 @@ export class AliyunDrive implements Drive {
     } catch (e) {
       throw aliyunError(e, `list ${path}`);
     }
-    const out = [...byName.values()].map((v) => v.entry);
+    const out = this.livp.resolveClashes([...byName.values()].map((v) => v.entry));
     for (const e of out) this.ids.set(joinPosix(path, e.name), e.id);
     return out;
   }
 
   async downloadLink(path: string, entry: RemoteEntry): Promise<DownloadLink> {
     try {
-      const a = await this.api.call<{ url?: string; expiration?: string; streamsUrl?: Record<string, string> }>(
-        'openFile/getDownloadUrl',
-        { drive_id: this.driveId, file_id: entry.id, expire_sec: LINK_SECONDS },
-        'link',
-      );
-      const url = a.url ?? a.streamsUrl?.[this.cfg.livpFormat];
-      if (!url) throw new DriveError('EIO', `download link for ${path}: the service gave none`);
-      const now = Date.now();
-      const parsed = a.expiration ? Date.parse(a.expiration) : NaN;
-      const exp = Number.isNaN(parsed) ? now + LINK_SECONDS * 1000 : parsed;
-      // Stop trusting a link a little before the service says it ends (a minute, or a quarter of a short life).
-      return { url, expiresAt: exp - Math.min(60_000, Math.max(0, exp - now) / 4) };
+      return await this.streamLink(entry.id);
     } catch (e) {
       throw aliyunError(e, `download link for ${path}`);
     }
+  }
+
+  /** A download link for a file, or for the chosen stream of a live photo. */
+  private async streamLink(fileId: string): Promise<DownloadLink> {
+    const a = await this.api.call<{ url?: string; expiration?: string; streamsUrl?: Record<string, string> }>(
+      'openFile/getDownloadUrl',
+      { drive_id: this.driveId, file_id: fileId, expire_sec: LINK_SECONDS },
+      'link',
+    );
+    const url = a.url ?? a.streamsUrl?.[this.cfg.livpFormat];
+    if (!url) throw new DriveError('EIO', `file ${fileId}: the service gave no download link`);
+    const now = Date.now();
+    const parsed = a.expiration ? Date.parse(a.expiration) : NaN;
+    const exp = Number.isNaN(parsed) ? now + LINK_SECONDS * 1000 : parsed;
+    // Stop trusting a link a little before the service says it ends (a minute, or a quarter of a short life).
+    return { url, expiresAt: exp - Math.min(60_000, Math.max(0, exp - now) / 4) };
   }
 
   async quota(): Promise<Quota> {
@@ -162,6 +170,10 @@ export class AliyunDrive implements Drive {
   }
 
   private async upload(path: string, src: UploadSource, o: { replaces?: RemoteEntry }): Promise<RemoteEntry> {
+    if (o.replaces && this.livp.isLive(o.replaces.id)) {
+      // Writing would replace the whole live photo (both streams) with one plain file.
+      throw new DriveError('EACCES', `${path} is one stream of a live photo (.livp) and cannot be written through the mount`);
+    }
     const { parent, name } = this.split(path);
     // Replacing: the new file is committed beside the old one (the service allows two of one
     // name), and only then is the old one removed, so a failed upload loses nothing.
@@ -207,11 +219,13 @@ export class AliyunDrive implements Drive {
         if (a?.exist) throw new DriveError('EEXIST', `rename ${from} → ${to}: the name exists`);
         name = (await this.api.call<AliyunFile>('openFile/get', { drive_id: this.driveId, file_id: entry.id })).name;
       }
-      if (name !== dst.name) {
-        await this.api.call('openFile/update', { drive_id: this.driveId, file_id: entry.id, name: dst.name, check_name_mode: mode });
+      const wanted = this.livp.isLive(entry.id) ? this.livp.serviceName(dst.name) : dst.name;
+      if (name !== wanted) {
+        await this.api.call('openFile/update', { drive_id: this.driveId, file_id: entry.id, name: wanted, check_name_mode: mode });
       }
       if (o.replaces && o.replaces.id !== entry.id) await this.removeReplaced(to, o.replaces);
-      const moved = toEntry(await this.api.call<AliyunFile>('openFile/get', { drive_id: this.driveId, file_id: entry.id }));
+      const got = await this.api.call<AliyunFile>('openFile/get', { drive_id: this.driveId, file_id: entry.id });
+      const moved = got.file_extension === 'livp' ? { ...(await this.livp.present(got)), name: dst.name } : toEntry(got);
       this.forgetBelow(from);
       this.ids.set(to, entry.id);
       return moved;
