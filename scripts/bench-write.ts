@@ -63,13 +63,13 @@ async function main(): Promise<void> {
   const emu = await spawnEmulator(service, ['--root', root]);
   try {
     const d = await direct(emu, src, size);
-    row('direct upload session, plain client', `${d.toFixed(0)} MB/s`, 'the limit');
+    row('direct upload, plain client (same driver code)', `${d.toFixed(0)} MB/s`, 'the limit');
     const m = await throughMount(emu, src, size, [], 'copy.bin');
     let same = true;
     try { execFileSync('cmp', [src, path.join(root, 'copy.bin')]); } catch { same = false; }
     row('cp into the mount (big_writes)', `${m.rate.toFixed(0)} MB/s`, `${((m.rate / d) * 100).toFixed(0)}% of direct (target ≥ 70%) ${m.rate / d >= 0.7 ? 'MET' : 'MISSED'}`);
     row('  of which staging (writes into the cache dir)', `${((m.totalMs - m.uploadMs) / 1000).toFixed(1)} s`, `${mbps(size, m.totalMs - m.uploadMs).toFixed(0)} MB/s`);
-    row('  of which upload after close()', `${(m.uploadMs / 1000).toFixed(1)} s`, `${mbps(size, m.uploadMs).toFixed(0)} MB/s (Graph needs the total size before the first fragment)`);
+    row('  of which upload after close()', `${(m.uploadMs / 1000).toFixed(1)} s`, `${mbps(size, m.uploadMs).toFixed(0)} MB/s (the service needs the total size before the upload starts)`);
     row('  mount process peak RSS', `${m.peakRssMb.toFixed(0)} MB`, `target < 200 MB ${m.peakRssMb < 200 ? 'MET' : 'MISSED'}`);
     const small = Math.min(size, 256 * MiB);
     const smallSrc = path.join(os.tmpdir(), `drivemount-bench-src-${small / MiB}.bin`);
