@@ -45,6 +45,11 @@ export interface DriveCapabilities {
   pathLookup: boolean;
   /** Downloads the service allows in flight at once for the user (read-ahead stays within it). */
   maxConcurrentDownloads?: number;
+  /**
+   * Error codes in a storage host's refusal that mean "too many downloads right now", not "link
+   * expired": such a download waits and tries again with the same link.
+   */
+  busyDownloadCodes?: readonly string[];
 }
 
 /** Bytes to upload, read on demand (from a staged local file) so memory stays bounded. */

@@ -131,7 +131,10 @@ export class Vfs {
     } else {
       h.reader ??= new Prefetcher(
         h.entry.size,
-        { http: this.http, links: this.links.forFile(h.path, h.entry), log: this.log, path: h.path, pool: this.pool, slots: this.slots },
+        {
+          http: this.http, links: this.links.forFile(h.path, h.entry), log: this.log, path: h.path,
+          pool: this.pool, slots: this.slots, busyCodes: this.drive.capabilities.busyDownloadCodes,
+        },
         this.budget,
         this.opts.prefetch,
       );

@@ -44,7 +44,12 @@ export class AliyunDrive implements Drive {
   ) {
     const tokens = new TokenSource(aliyunExchange(deps.http, cfg), { remote: name, store: deps.store, log: deps.log });
     this.api = new AliyunApi(deps.http, tokens, this.pacer, cfg.apiUrl);
-    this.capabilities = { caseInsensitive: false, linksInListing: false, hash: 'sha1', pathLookup: false, maxConcurrentDownloads: cfg.maxConcurrentDownloads };
+    this.capabilities = {
+      caseInsensitive: false, linksInListing: false, hash: 'sha1', pathLookup: false,
+      maxConcurrentDownloads: cfg.maxConcurrentDownloads,
+      // Aborted downloads count until the service sees their sockets close: a new one may race them.
+      busyDownloadCodes: ['ExceedMaxConcurrency'],
+    };
     this.ids.set('/', cfg.rootFolderId);
     this.livp = new LivePhotos(cfg.livpFormat, deps.http, (id) => this.streamLink(id));
     this.writer = {

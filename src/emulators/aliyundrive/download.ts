@@ -110,6 +110,9 @@ export async function handleDownload(ctx: AliContext, req: IncomingMessage, res:
     }
   };
   res.once('close', release);
+  // A client that gave up while the file was being opened has closed already: 'close' will not
+  // come again, so count it out now (else the per-user count leaks and refuses everyone).
+  if (res.destroyed || res.closed || req.socket.destroyed) release();
   try {
     // Size from the open descriptor so headers match the bytes we stream.
     const st = await fh.stat();

@@ -8,6 +8,8 @@ import type { DownloadSlots } from './download-slots.js';
 
 /** Consecutive attempts that bring no new byte before the range is given up as EIO. */
 const MAX_FRUITLESS_ATTEMPTS = 6;
+/** Waits for a busy service (too many downloads in flight) before that counts as a failure. */
+const MAX_BUSY_WAITS = 30;
 
 export interface RangeDeps {
   http: HttpClient;
@@ -20,6 +22,8 @@ export interface RangeDeps {
   pool?: BufferPool;
   /** Where the service caps downloads per user: hold a slot while this range downloads. */
   slots?: DownloadSlots;
+  /** Refusal codes that mean "busy", not "expired" (see DriveCapabilities.busyDownloadCodes). */
+  busyCodes?: readonly string[];
 }
 
 interface Waiter {
@@ -135,6 +139,7 @@ export class RangeBuffer {
   private async download(): Promise<void> {
     const { http, links, log, path } = this.deps;
     let fruitless = 0;
+    let busyWaits = 0;
     while (this.filled < this.length) {
       if (this.abort.signal.aborted) return;
       const before = this.filled;
@@ -154,8 +159,14 @@ export class RangeBuffer {
           break;
         }
         if (res.status === 401 || res.status === 403 || res.status === 404 || res.status === 410) {
+          const body = await res.body.text().catch(() => '');
+          if (this.deps.busyCodes?.some((c) => body.includes(c)) && busyWaits < MAX_BUSY_WAITS) {
+            // Too many downloads in flight for the service right now: the link is fine, wait.
+            busyWaits++;
+            await sleep(Math.min(2000, 100 * 2 ** Math.min(busyWaits, 5)), undefined, { signal: this.abort.signal }).catch(() => undefined);
+            continue;
+          }
           // Expired or revoked pre-authenticated link: resolve a fresh one and go on from `from`.
-          await res.body.dump();
           log.debug({ path, status: res.status }, 'download link refused, re-resolving');
           links.invalidate(link);
         } else if (res.status === 200 || (res.status === 206 && rangeStart(res.headers['content-range']) === from)) {
