@@ -1,8 +1,8 @@
-import { test, after } from 'node:test';
+import { test, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { startDrive, mount, runCli, sh, isMounted, exec, waitFor, type DriveFixture, type MountFixture } from '../helpers/harness.js';
+import { startDrive, mount, runCli, sh, isMounted, exec, waitFor, SERVICES, type DriveFixture, type MountFixture } from '../helpers/harness.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -20,55 +20,59 @@ async function mounted(d: DriveFixture, args: string[] = ['--read-only']) {
   return m;
 }
 
-test('rotated refresh tokens are written back to the config file, mode 0600', async () => {
-  const d = await fixture();
-  const before = JSON.parse(await fs.readFile(d.configFile, 'utf8')).remotes.od.refreshToken;
-  const m = await mounted(d);
-  assert.equal(await fs.readFile(path.join(m.mnt, 'a.txt'), 'utf8'), 'A\n');
-  const cfg = JSON.parse(await fs.readFile(d.configFile, 'utf8'));
-  assert.notEqual(cfg.remotes.od.refreshToken, before, 'the rotated token was not saved');
-  assert.equal((await fs.stat(d.configFile)).mode & 0o777, 0o600);
-  // The saved token works for a second mount (the old one is refused by the service now).
-  await m.unmount();
-  const m2 = await mounted(d);
-  assert.equal(await fs.readFile(path.join(m2.mnt, 'a.txt'), 'utf8'), 'A\n');
-});
+// Credentials behave the same for every service.
+for (const service of SERVICES) describe(service, () => {
+  test('rotated refresh tokens are written back to the config file, mode 0600', async () => {
+    const d = await fixture({ service });
+    const before = JSON.parse(await fs.readFile(d.configFile, 'utf8')).remotes.od.refreshToken;
+    const m = await mounted(d);
+    assert.equal(await fs.readFile(path.join(m.mnt, 'a.txt'), 'utf8'), 'A\n');
+    const cfg = JSON.parse(await fs.readFile(d.configFile, 'utf8'));
+    assert.notEqual(cfg.remotes.od.refreshToken, before, 'the rotated token was not saved');
+    assert.equal((await fs.stat(d.configFile)).mode & 0o777, 0o600);
+    // The saved token works for a second mount (the old one is refused by the service now).
+    await m.unmount();
+    const m2 = await mounted(d);
+    assert.equal(await fs.readFile(path.join(m2.mnt, 'a.txt'), 'utf8'), 'A\n');
+  });
 
-test('secrets never reach the log, even at debug level', async () => {
-  const d = await fixture();
-  const m = await mounted(d);
-  await fs.readFile(path.join(m.mnt, 'a.txt'));
-  const cfg = JSON.parse(await fs.readFile(d.configFile, 'utf8')).remotes.od;
-  await m.unmount();
-  const log = m.log();
-  assert.ok(log.length > 0);
-  for (const secret of [cfg.refreshToken, d.emu.info.refreshToken, d.emu.info.clientSecret]) assert.ok(!log.includes(secret), 'a secret was logged');
-  assert.ok(!/\/_dl\/[A-Za-z0-9]/.test(log), 'a download URL was logged');
-  assert.ok(!/Bearer /.test(log), 'an access token was logged');
-});
+  test('secrets never reach the log, even at debug level', async () => {
+    const d = await fixture({ service });
+    const m = await mounted(d);
+    await fs.readFile(path.join(m.mnt, 'a.txt'));
+    const cfg = JSON.parse(await fs.readFile(d.configFile, 'utf8')).remotes.od;
+    await m.unmount();
+    const log = m.log();
+    assert.ok(log.length > 0);
+    for (const secret of [cfg.refreshToken, d.emu.info.refreshToken, d.emu.info.clientSecret]) assert.ok(!log.includes(secret), 'a secret was logged');
+    // Pre-authenticated download and upload URLs of either emulator (their paths are the credential).
+    assert.ok(!/\/_dl\/[A-Za-z0-9]|\/_oss\/(dl|up)\/[A-Za-z0-9]/.test(log), 'a download or upload URL was logged');
+    assert.ok(!/Bearer /.test(log), 'an access token was logged');
+  });
 
-test('a revoked refresh token stops the mount with a clear message', async () => {
-  const d = await fixture({ emulatorArgs: ['--token-ttl', '2'] });
-  const m = await mounted(d);
-  await d.admin('/_emulator/revoke', {});
-  await new Promise((r) => setTimeout(r, 2500));
-  const r = await sh(`ls ${m.mnt}/new-name-to-force-a-call`);
-  assert.notEqual(r.code, 0);
-  const code = await Promise.race([m.exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))]);
-  assert.equal(code, 1, 'the mount did not stop');
-  assert.match(m.log(), /refused the refresh token.*Log in again/);
-  await waitFor(() => !isMounted(m.mnt), 'the mount to go away');
-});
+  test('a revoked refresh token stops the mount with a clear message', async () => {
+    const d = await fixture({ service, emulatorArgs: ['--token-ttl', '2'] });
+    const m = await mounted(d);
+    await d.admin('/_emulator/revoke', {});
+    await new Promise((r) => setTimeout(r, 2500));
+    const r = await sh(`ls ${m.mnt}/new-name-to-force-a-call`);
+    assert.notEqual(r.code, 0);
+    const code = await Promise.race([m.exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))]);
+    assert.equal(code, 1, 'the mount did not stop');
+    assert.match(m.log(), /refused the refresh token.*Log in again/);
+    await waitFor(() => !isMounted(m.mnt), 'the mount to go away');
+  });
 
-test('a revoked token at start-up is a clear error and no mount', async () => {
-  const d = await fixture();
-  await d.admin('/_emulator/revoke', {});
-  const mnt = await fs.mkdtemp(path.join(d.tmp, 'mnt-'));
-  const r = await runCli(['mount', 'od', mnt, '--config', d.configFile]);
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /refused the refresh token/);
-  assert.match(r.stderr, /Log in again/);
-  assert.ok(!isMounted(mnt));
+  test('a revoked token at start-up is a clear error and no mount', async () => {
+    const d = await fixture({ service });
+    await d.admin('/_emulator/revoke', {});
+    const mnt = await fs.mkdtemp(path.join(d.tmp, 'mnt-'));
+    const r = await runCli(['mount', 'od', mnt, '--config', d.configFile]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /refused the refresh token/);
+    assert.match(r.stderr, /Log in again/);
+    assert.ok(!isMounted(mnt));
+  });
 });
 
 test('bad config gives a clear message and a non-zero exit', async () => {
