@@ -16,8 +16,8 @@
 
 import { createHash } from 'node:crypto';
 import { mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { listenHttp } from '../common/listen.js';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -183,22 +183,9 @@ export async function startAliyunEmulator(opts: AliyunEmulatorOptions): Promise<
     }
   };
 
-  const server = http.createServer((req, res) => void handle(req, res));
-  // Longer than typical client pool idle times, so pooled connections are
-  // normally closed by the client rather than raced by the server.
-  server.keepAliveTimeout = 30_000;
-  server.headersTimeout = 35_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
-  ctx.url = `http://${urlHost}:${port}`;
+  const listening = await listenHttp(handle, host, opts.port ?? 0);
+  const port = listening.port;
+  ctx.url = listening.url;
 
   let closing: Promise<void> | null = null;
   return {
@@ -214,9 +201,7 @@ export async function startAliyunEmulator(opts: AliyunEmulatorOptions): Promise<
     resetStats: () => stats.reset(),
     close: () => {
       closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
-        await stopped;
+        await listening.stop();
         await ctx.uploads.close();
         await resource.staging.dispose();
         await backup.staging.dispose();

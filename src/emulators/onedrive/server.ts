@@ -10,8 +10,8 @@
 
 import { createHash } from 'node:crypto';
 import { realpathSync, statSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { listenHttp } from '../common/listen.js';
 
 import { EveryN, NumericSettings, sleep } from '../common/faults.js';
 import { BodyTooLargeError, splitTarget } from '../common/http.js';
@@ -167,22 +167,9 @@ export async function startOneDriveEmulator(opts: OneDriveEmulatorOptions): Prom
     }
   };
 
-  const server = http.createServer((req, res) => void handle(req, res));
-  // Longer than typical client pool idle times, so pooled connections are
-  // normally closed by the client rather than raced by the server.
-  server.keepAliveTimeout = 30_000;
-  server.headersTimeout = 35_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
-  ctx.url = `http://${urlHost}:${port}`;
+  const listening = await listenHttp(handle, host, opts.port ?? 0);
+  const port = listening.port;
+  ctx.url = listening.url;
 
   let closing: Promise<void> | null = null;
   return {
@@ -197,9 +184,7 @@ export async function startOneDriveEmulator(opts: OneDriveEmulatorOptions): Prom
     resetStats: () => ctx.stats.reset(),
     close: () => {
       closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
-        await stopped;
+        await listening.stop();
         await ctx.copies.close();
         await ctx.uploads.close();
         for (const d of drivesById.values()) await d.staging.dispose();
