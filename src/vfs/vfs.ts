@@ -83,7 +83,7 @@ export class Vfs {
     this.pool = new BufferPool(Math.min(opts.readAheadMemory, 256 << 20));
     const maxDownloads = drive.capabilities.maxConcurrentDownloads;
     if (maxDownloads) this.slots = new DownloadSlots(maxDownloads);
-    this.staged = new StagedFiles({ drive, http, log, metadata: this.metadata, links: this.links, staging: new StagingArea(opts.cacheDir) });
+    this.staged = new StagedFiles({ drive, http, log, metadata: this.metadata, links: this.links, staging: new StagingArea(opts.cacheDir), slots: this.slots });
     this.ns = new NamespaceOps(drive, this.metadata, this.staged);
   }
 

@@ -7,6 +7,7 @@ import type { LinkCache } from '../link-cache.js';
 import type { MetadataCache } from '../metadata-cache.js';
 import { MemoryBudget } from '../prefetch/memory-budget.js';
 import { Prefetcher, DEFAULT_PREFETCH } from '../prefetch/prefetcher.js';
+import type { DownloadSlots } from '../prefetch/download-slots.js';
 import { StagedFile } from './staged-file.js';
 import type { StagingArea } from './staging-area.js';
 
@@ -20,7 +21,11 @@ export class StagedFiles {
   private readonly fetchBudget = new MemoryBudget(64 << 20);
 
   constructor(
-    private readonly deps: { drive: Drive; http: HttpClient; log: Logger; metadata: MetadataCache; links: LinkCache; staging: StagingArea },
+    private readonly deps: {
+      drive: Drive; http: HttpClient; log: Logger; metadata: MetadataCache; links: LinkCache; staging: StagingArea;
+      /** The service's cap on downloads in flight, shared with reads. */
+      slots?: DownloadSlots;
+    },
   ) {}
 
   get(path: string): StagedFile | undefined {
@@ -109,7 +114,12 @@ export class StagedFiles {
   /** Read-modify-write: bring the service's current bytes into the staging file, a few MiB at a time. */
   private async fetchInto(path: string, fh: fs.FileHandle, entry: RemoteEntry): Promise<void> {
     const { http, log, links } = this.deps;
-    const reader = new Prefetcher(entry.size, { http, links: links.forFile(path, entry), log, path }, this.fetchBudget, { ...DEFAULT_PREFETCH, maxWindow: 16 << 20 });
+    const reader = new Prefetcher(
+      entry.size,
+      { http, links: links.forFile(path, entry), log, path, slots: this.deps.slots, busyCodes: this.deps.drive.capabilities.busyDownloadCodes },
+      this.fetchBudget,
+      { ...DEFAULT_PREFETCH, maxWindow: 16 << 20 },
+    );
     const buf = Buffer.allocUnsafe(4 << 20);
     try {
       for (let pos = 0; pos < entry.size; ) {
