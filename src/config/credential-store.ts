@@ -1,4 +1,4 @@
-import { readConfig, updateRemote, withConfigLock, writeConfigAtomic } from './config-file.js';
+import { readConfig, withConfigLock, writeConfigAtomic } from './config-file.js';
 
 /**
  * Where a driver's rotating refresh token lives. The driver re-reads it before each refresh
@@ -53,4 +53,3 @@ export class MemoryCredentialStore implements CredentialStore {
   }
 }
 
-export { updateRemote };

@@ -31,10 +31,6 @@ export class ConfigError extends Error {
   }
 }
 
-export function isDriveError(e: unknown): e is DriveError {
-  return e instanceof DriveError;
-}
-
 /** Anything thrown below the vfs becomes a DriveError; unknown failures are EIO. */
 export function toDriveError(e: unknown): DriveError {
   if (e instanceof DriveError) return e;

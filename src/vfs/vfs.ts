@@ -241,12 +241,6 @@ export class Vfs {
     return this.quotaCache.value;
   }
 
-  /** Requests made by one open file's read-ahead (for tests of the seek behaviour). */
-  requestsOf(fh: number): number {
-    const h = this.handle(fh);
-    return h.kind === 'read' ? (h.reader?.requests ?? 0) : 0;
-  }
-
   async close(): Promise<void> {
     for (const fh of [...this.handles.keys()]) await this.release(fh);
   }
