@@ -4,11 +4,19 @@ import { mountCommand } from './mount-command.js';
 import { unmountCommand } from './unmount-command.js';
 import { emulateCommand } from './emulate-command.js';
 import { demoCommand } from './demo-command.js';
+import { registerLoginCommands } from './login-command.js';
+import { registerConfigCommands } from './config-command.js';
+import { registerInspectCommands } from './inspect-commands.js';
+import { isNetworkError } from '../http/client.js';
+import path from 'node:path';
+import { defaultDaemonLog, isDaemonChild, runDetached } from './daemon.js';
+import { parseRemoteSpec } from '../config/remote-spec.js';
+import { HttpError } from '../http/http-error.js';
 
 const program = new Command();
 program
   .name('drivemount')
-  .description('Mount OneDrive and SharePoint as a local folder through FUSE')
+  .description('Mount OneDrive, SharePoint and Aliyundrive as a local folder through FUSE')
   .version('0.1.0')
   .option('--config <file>', 'config file (default $DRIVEMOUNT_CONFIG or $XDG_CONFIG_HOME/drivemount/config.json)');
 
@@ -34,7 +42,8 @@ function withMountOptions(cmd: Command): Command {
     .option('--log-file <file>', 'log to a file instead of stderr')
     .option('--allow-other', 'let other users see the mount (needs user_allow_other in /etc/fuse.conf)')
     .option('--debug-fuse', "print libfuse's own debug output")
-    .option('--no-big-writes', 'use 4 KiB write requests (only to measure the big_writes option)');
+    .option('--no-big-writes', 'use 4 KiB write requests (only to measure the big_writes option)')
+    .option('--stats <seconds>', 'log a line of transfer figures every SECONDS (kill -USR1 PID logs one at any time)');
 }
 
 withMountOptions(
@@ -42,8 +51,13 @@ withMountOptions(
     .command('mount')
     .description('mount REMOTE (or REMOTE:/folder) at MOUNTPOINT and stay in the foreground until unmounted')
     .argument('<remote>', 'a remote defined in the config file, optionally with :/sub/folder')
-    .argument('<mountpoint>', 'an empty folder'),
+    .argument('<mountpoint>', 'an empty folder')
+    .option('--daemon', 'detach from the terminal once mounted, logging to --log-file (default ~/.local/state/drivemount/REMOTE.log)'),
 ).action(async (remote: string, mountpoint: string, opts) => {
+  if (opts.daemon && !isDaemonChild()) {
+    const logFile = path.resolve(opts.logFile ?? defaultDaemonLog(parseRemoteSpec(remote).name));
+    exitNow(await runDetached({ argv: process.argv.slice(1), logFile }));
+  }
   exitNow(await mountCommand(remote, mountpoint, { ...program.opts(), ...opts }));
 });
 
@@ -99,10 +113,18 @@ withMountOptions(
   exitNow(await demoCommand(mountpoint, { ...program.opts(), ...opts }));
 });
 
+registerLoginCommands(program);
+registerConfigCommands(program);
+registerInspectCommands(program);
+
 program.parseAsync(process.argv).catch((e: unknown) => {
-  if (e instanceof ConfigError || e instanceof DriveError) {
+  if (e instanceof ConfigError || e instanceof DriveError || e instanceof HttpError) {
     process.stderr.write(`drivemount: ${e.message}\n`);
     process.exitCode = e instanceof ConfigError ? 2 : 1;
+  } else if (isNetworkError(e)) {
+    const err = e as Error & { code?: string; address?: string; port?: number };
+    process.stderr.write(`drivemount: cannot reach the service: ${err.message}${err.code && !err.message.includes(err.code) ? ` (${err.code})` : ''}\n`);
+    process.exitCode = 1;
   } else {
     process.stderr.write(`drivemount: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
     process.exitCode = 1;

@@ -9,6 +9,8 @@ import { DEFAULT_PREFETCH } from '../vfs/prefetch/prefetcher.js';
 import { openRemote } from './open-remote.js';
 import { utimensPassesMtime } from '../fuse/binding.js';
 import os from 'node:os';
+import { MountStats } from './mount-stats.js';
+import { reportMounted } from './daemon.js';
 
 export interface MountCommandOptions {
   config?: string;
@@ -25,6 +27,8 @@ export interface MountCommandOptions {
   allowOther?: boolean;
   debugFuse?: boolean;
   bigWrites?: boolean;
+  /** Seconds between stats lines (0 or absent: none; SIGUSR1 and upload progress lines still work). */
+  stats?: string;
 }
 
 const MiB = 1 << 20;
@@ -76,6 +80,9 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
     log,
   );
   log.info({ remote: spec, mountpoint: mounted.mountpoint }, 'mounted');
+  const stats = new MountStats({ vfs, http: remote.http }, log);
+  stats.start({ intervalSec: o.stats ? seconds(o.stats, '--stats') : 0 });
+  reportMounted(mounted.mountpoint);
 
   const onSignal = (sig: string) => {
     log.info({ signal: sig }, 'unmounting');
@@ -91,6 +98,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   const code = await stopped;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  stats.stop();
   await mounted.unmount();
   await vfs.close();
   await remote.http.close();

@@ -134,3 +134,23 @@ export async function updateRemote(
     await writeConfigAtomic(file, cfg);
   });
 }
+
+/** The config, or an empty one when the file does not exist yet (first login). */
+export async function readConfigOrEmpty(file: string): Promise<ConfigFile> {
+  try {
+    await fs.access(file);
+  } catch {
+    return { remotes: {} };
+  }
+  return readConfig(file);
+}
+
+/** Read-modify-write the whole config under the lock, creating the file if needed. */
+export async function editConfig<T>(file: string, edit: (cfg: ConfigFile) => T | Promise<T>): Promise<T> {
+  return withConfigLock(file, async () => {
+    const cfg = await readConfigOrEmpty(file);
+    const result = await edit(cfg);
+    await writeConfigAtomic(file, cfg);
+    return result;
+  });
+}

@@ -1,5 +1,5 @@
 import { joinPosix } from '../config/remote-spec.js';
-import type { Drive, DriveWriter, DownloadLink, Quota, RemoteEntry, UploadSource } from './types.js';
+import type { Drive, DriveWriter, DownloadLink, Quota, DriveAbout, RemoteEntry, UploadSource } from './types.js';
 
 /**
  * A drive seen from one of its folders (`drivemount mount NAME:/sub/path`). Works for every
@@ -45,6 +45,10 @@ export class SubtreeDrive implements Drive {
   }
   quota(): Promise<Quota> {
     return this.inner.quota();
+  }
+
+  about(): Promise<DriveAbout> {
+    return this.inner.about();
   }
   close(): Promise<void> {
     return this.inner.close();

@@ -33,6 +33,14 @@ export interface Quota {
   free?: number;
 }
 
+/** What `drivemount about` shows: whose drive it is, of which kind, and its space. */
+export interface DriveAbout {
+  account?: string;
+  driveType?: string;
+  driveId?: string;
+  quota: Quota;
+}
+
 /** Optional abilities a driver declares rather than fakes. */
 export interface DriveCapabilities {
   /** Names are case-insensitive on the service (a lookup of "A" finds "a"). */
@@ -57,6 +65,8 @@ export interface UploadSource {
   readonly size: number;
   /** Exactly `length` bytes at `offset` (a shorter result only at the end). */
   read(offset: number, length: number, into?: Buffer): Promise<Buffer>;
+  /** Told, as the service acknowledges them, how many bytes it now holds (for progress lines). */
+  progress?(committedBytes: number): void;
 }
 
 /**
@@ -93,5 +103,6 @@ export interface Drive {
   /** A fresh download link for a file. */
   downloadLink(path: string, entry: RemoteEntry): Promise<DownloadLink>;
   quota(): Promise<Quota>;
+  about(): Promise<DriveAbout>;
   close(): Promise<void>;
 }

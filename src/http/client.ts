@@ -47,6 +47,8 @@ export interface HttpClientOptions {
 /** Counters a `--stats` line or a test can read. */
 export interface HttpStats {
   requests: number;
+  /** Requests to the service's API (not pre-authenticated downloads and uploads). */
+  apiCalls: number;
   retries: number;
   throttled: number;
   throttleWaitMs: number;
@@ -70,7 +72,7 @@ export function isNetworkError(e: unknown): boolean {
  * because only it knows which bytes it already has.
  */
 export class HttpClient {
-  readonly stats: HttpStats = { requests: 0, retries: 0, throttled: 0, throttleWaitMs: 0, bytesReceived: 0 };
+  readonly stats: HttpStats = { requests: 0, apiCalls: 0, retries: 0, throttled: 0, throttleWaitMs: 0, bytesReceived: 0 };
   private readonly agent: Agent;
   private readonly log: Logger;
   private readonly opts: Required<Omit<HttpClientOptions, 'logger'>>;
@@ -109,6 +111,7 @@ export class HttpClient {
     for (let attempt = 1; ; attempt++) {
       req.signal?.throwIfAborted();
       this.stats.requests++;
+      if (!req.preauthenticated) this.stats.apiCalls++;
       let res: Dispatcher.ResponseData;
       try {
         const { origin, path } = toTarget(req.url);

@@ -10,7 +10,7 @@ import { DownloadSlots } from './prefetch/download-slots.js';
 import { MemoryBudget } from './prefetch/memory-budget.js';
 import { DEFAULT_PREFETCH, Prefetcher, type PrefetchOptions } from './prefetch/prefetcher.js';
 import type { StagedFile } from './write/staged-file.js';
-import { StagedFiles } from './write/staged-files.js';
+import { StagedFiles, type UploadProgress } from './write/staged-files.js';
 import { StagingArea } from './write/staging-area.js';
 
 export interface VfsOptions {
@@ -85,6 +85,11 @@ export class Vfs {
     if (maxDownloads) this.slots = new DownloadSlots(maxDownloads);
     this.staged = new StagedFiles({ drive, http, log, metadata: this.metadata, links: this.links, staging: new StagingArea(opts.cacheDir), slots: this.slots });
     this.ns = new NamespaceOps(drive, this.metadata, this.staged);
+  }
+
+  /** Uploads running now and how far each has got. */
+  uploadsInFlight(): UploadProgress[] {
+    return this.staged.uploadsInFlight();
   }
 
   get writable(): boolean {

@@ -34,6 +34,9 @@ function fakeDrive(tree: Record<string, RemoteEntry>, pathLookup = true) {
     async quota() {
       return {};
     },
+    async about() {
+      return { quota: {} };
+    },
     async close() {},
   } satisfies Drive;
   return { drive, calls };

@@ -4,7 +4,7 @@ import { joinPosix } from '../../config/remote-spec.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { TokenSource } from '../token-source.js';
-import type { Drive, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry, UploadSource } from '../types.js';
+import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry, UploadSource } from '../types.js';
 import { AliyunApi } from './api.js';
 import type { AliyunConfig } from './config.js';
 import { aliyunError } from './errors.js';
@@ -18,6 +18,8 @@ import { LivePhotos } from './live-photos.js';
 const LINK_SECONDS = 14_400;
 
 interface DriveInfo {
+  user_id?: string;
+  name?: string;
   default_drive_id: string;
   resource_drive_id?: string;
   backup_drive_id?: string;
@@ -141,6 +143,16 @@ export class AliyunDrive implements Drive {
     const exp = Number.isNaN(parsed) ? now + LINK_SECONDS * 1000 : parsed;
     // Stop trusting a link a little before the service says it ends (a minute, or a quarter of a short life).
     return { url, expiresAt: exp - Math.min(60_000, Math.max(0, exp - now) / 4) };
+  }
+
+  async about(): Promise<DriveAbout> {
+    let info: DriveInfo;
+    try {
+      info = await this.api.call<DriveInfo>('user/getDriveInfo', {});
+    } catch (e) {
+      throw aliyunError(e, 'about');
+    }
+    return { account: info.name ?? info.user_id, driveType: this.cfg.driveType, driveId: this.driveId || undefined, quota: await this.quota() };
   }
 
   async quota(): Promise<Quota> {

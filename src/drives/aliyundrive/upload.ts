@@ -84,7 +84,9 @@ export async function uploadFile(
       }
       if (created.rapid_upload) {
         deps.log.debug({ path: t.shown, bytes: src.size }, 'rapid upload: the drive had the content');
-        return await complete(deps.api, t, created, sha1);
+        const file = await complete(deps.api, t, created, sha1);
+        src.progress?.(src.size);
+        return file;
       }
     } else {
       created = await deps.api.call<CreateAnswer>('openFile/create', base);
@@ -146,6 +148,7 @@ async function putParts(
       if (await partArrived(deps.api, t, c, n)) break;
     }
     hash.update(body);
+    src.progress?.(offset + body.length);
     n++;
   }
   return hash.digest('hex');

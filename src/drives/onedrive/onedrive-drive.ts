@@ -3,13 +3,14 @@ import type { CredentialStore } from '../../config/credential-store.js';
 import { joinPosix } from '../../config/remote-spec.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
-import type { Drive, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry } from '../types.js';
+import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry } from '../types.js';
 import type { OneDriveConfig } from './config.js';
 import { GraphApi } from './graph-api.js';
 import { graphError } from './graph-errors.js';
 import { LINK_TRUST_MS, itemPath, toRemoteEntry, type ChildrenPage, type DriveItem } from './drive-items.js';
 import { oneDriveTokenSource } from './token-source.js';
 import { OneDriveWriter } from './onedrive-writer.js';
+import { summarizeDrive } from './drive-lookup.js';
 
 /** Clients use the largest page Graph allows: fewer round trips per listing. */
 const PAGE_SIZE = 1000;
@@ -17,6 +18,7 @@ const PAGE_SIZE = 1000;
 interface DriveInfo {
   id: string;
   driveType?: string;
+  owner?: { user?: { displayName?: string; email?: string }; group?: { displayName?: string } };
   quota?: { total?: number; used?: number; remaining?: number };
 }
 
@@ -112,6 +114,17 @@ export class OneDriveDrive implements Drive {
     const url = item['@microsoft.graph.downloadUrl'];
     if (!url) throw new DriveError('EIO', `download link for ${path}: the service gave none`);
     return { url, expiresAt: Date.now() + LINK_TRUST_MS };
+  }
+
+  async about(): Promise<DriveAbout> {
+    let d: DriveInfo;
+    try {
+      d = await this.api.json<DriveInfo>(this.base);
+    } catch (e) {
+      throw graphError(e, 'about');
+    }
+    const s = summarizeDrive(d);
+    return { account: s.owner, driveType: s.driveType, driveId: s.id, quota: { total: d.quota?.total, used: d.quota?.used, free: d.quota?.remaining } };
   }
 
   async quota(): Promise<Quota> {

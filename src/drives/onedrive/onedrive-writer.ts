@@ -61,6 +61,7 @@ export class OneDriveWriter implements DriveWriter {
     const hasher = new QuickXorHash();
     hasher.update(body);
     verifyHash(item, hasher, target.shown);
+    src.progress?.(src.size);
     const entry = toRemoteEntry(item);
     return opts.mtimeMs === undefined ? entry : this.setModified(target.shown, entry, opts.mtimeMs);
   }

@@ -66,11 +66,13 @@ export async function uploadInSession(
         if (res && (res.status === 200 || res.status === 201)) {
           const item = (await res.body.json()) as DriveItem;
           verifyHash(item, hasher, target.shown);
+          src.progress?.(src.size);
           return item;
         }
         if (res?.status === 202) {
           const next = (await res.body.json()) as SessionAnswer;
           offset = nextOffset(next, offset + len);
+          src.progress?.(offset);
           fruitless = 0;
           continue;
         }

@@ -87,7 +87,10 @@ export class StagedFile {
    * Upload the staged bytes if they changed. Runs under the write lock so the upload sees one
    * consistent file; `upload` resolves only when the service has committed them.
    */
-  commit(upload: (src: UploadSource, mtimeMs: number | undefined) => Promise<RemoteEntry>): Promise<RemoteEntry | undefined> {
+  commit(
+    upload: (src: UploadSource, mtimeMs: number | undefined) => Promise<RemoteEntry>,
+    progress?: (committedBytes: number, size: number) => void,
+  ): Promise<RemoteEntry | undefined> {
     return this.exclusive(async () => {
       if (this.detached || (!this.dirty && this.pendingMtimeMs === undefined)) return undefined;
       const fh = await this.ready();
@@ -104,6 +107,7 @@ export class StagedFile {
           }
           return buf.subarray(0, got);
         },
+        progress: progress && ((n) => progress(n, size)),
       };
       const entry = await upload(src, this.pendingMtimeMs);
       this.remote = entry;

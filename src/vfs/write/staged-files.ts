@@ -15,8 +15,18 @@ import type { StagingArea } from './staging-area.js';
  * Every file currently being written, by mount path. Opening a path that is already staged
  * shares the staged file, so all handles (and `stat`) see the same bytes.
  */
+/** One upload under way: how much of it the service has acknowledged. */
+export interface UploadProgress {
+  path: string;
+  size: number;
+  committed: number;
+  startedMs: number;
+}
+
 export class StagedFiles {
   private readonly files = new Map<string, StagedFile>();
+  /** Uploads running now, for progress lines. */
+  private readonly inFlight = new Set<UploadProgress>();
   /** Downloads of existing content for read-modify-write use their own small budget. */
   private readonly fetchBudget = new MemoryBudget(64 << 20);
 
@@ -49,6 +59,10 @@ export class StagedFiles {
     return f;
   }
 
+  uploadsInFlight(): UploadProgress[] {
+    return [...this.inFlight].map((u) => ({ ...u }));
+  }
+
   /**
    * Upload the file if it changed; resolves once the service has committed it. On failure the
    * program gets the errno and the log names where the written bytes are kept.
@@ -58,7 +72,20 @@ export class StagedFiles {
     try {
       const started = Date.now();
       const replaces = f.remote;
-      const entry = await f.commit((src, mtimeMs) => writer.upload(f.path, src, { mtimeMs, replaces }));
+      const entry = await f.commit(
+        async (src, mtimeMs) => {
+          const progress: UploadProgress = { path: f.path, size: src.size, committed: 0, startedMs: Date.now() };
+          this.inFlight.add(progress);
+          try {
+            return await writer.upload(f.path, src, { mtimeMs, replaces });
+          } finally {
+            this.inFlight.delete(progress);
+          }
+        },
+        (committed) => {
+          for (const u of this.inFlight) if (u.path === f.path) u.committed = committed;
+        },
+      );
       if (entry) {
         this.deps.log.debug({ path: f.path, bytes: entry.size, ms: Date.now() - started }, 'committed');
         this.deps.links.forget(entry.id);

@@ -1,0 +1,73 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError } from '../../util/errors.js';
+
+/**
+ * The local end of an OAuth loopback redirect (`http://localhost:PORT/`). The browser lands here
+ * after sign-in with `?code=…&state=…` (or `?error=…`); that first request ends the wait.
+ * `localhost` may resolve to 127.0.0.1 or ::1 depending on the browser, so both are served.
+ */
+export class LoopbackRedirect {
+  private servers: http.Server[] = [];
+  private resolveHit!: (u: URL) => void;
+  readonly hit = new Promise<URL>((resolve) => (this.resolveHit = resolve));
+  port = 0;
+
+  get redirectUri(): string {
+    return `http://localhost:${this.port}/`;
+  }
+
+  async listen(port: number): Promise<void> {
+    const first = await this.serve('127.0.0.1', port);
+    this.port = (first.address() as AddressInfo).port;
+    try {
+      await this.serve('::1', this.port);
+    } catch {
+      // No IPv6 loopback here: browsers will use 127.0.0.1.
+    }
+  }
+
+  private serve(host: string, port: number): Promise<http.Server> {
+    const server = http.createServer((req, res) => this.answer(req, res));
+    return new Promise((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EADDRINUSE') {
+          reject(new ConfigError(`port ${port} on ${host} is in use (another login running?) — pass --port with a free port`));
+        } else reject(e);
+      });
+      server.listen(port, host, () => {
+        this.servers.push(server);
+        resolve(server);
+      });
+    });
+  }
+
+  private answer(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const u = new URL(req.url ?? '/', this.redirectUri);
+    if (u.pathname !== '/' || (!u.searchParams.has('code') && !u.searchParams.has('error'))) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not the sign-in redirect\n');
+      return;
+    }
+    const ok = u.searchParams.has('code');
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', connection: 'close' });
+    res.end(
+      ok
+        ? '<!doctype html><title>drivemount</title><p>drivemount received the sign-in. You can close this window and return to the terminal.</p>'
+        : '<!doctype html><title>drivemount</title><p>The sign-in did not complete; the terminal says why.</p>',
+    );
+    this.resolveHit(u);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+    this.servers = [];
+  }
+}
