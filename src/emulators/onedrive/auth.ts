@@ -1,13 +1,17 @@
 // The Microsoft identity platform part of the emulator: the v2.0 token endpoint
-// (refresh-token grant, and authorization-code grant for codes issued by a
-// future /authorize or device-code endpoint) and Bearer checking for Graph.
+// (refresh-token grant, authorization-code grant for codes issued by
+// authorize.ts; device-code.ts plugs its grant in) and Bearer checking for Graph.
 //
 // Behaviours that matter to a client and are reproduced here:
 // - refresh tokens rotate: a successful refresh invalidates the token used;
 // - errors are `{error, error_description, error_codes, ...}` with AADSTS codes;
 // - access tokens expire after `expires_in`, after which Graph answers 401
 //   InvalidAuthenticationToken;
-// - revoking the app invalidates every token at once.
+// - revoking the app invalidates every token at once;
+// - the emulated app is confidential (it has a secret) with "allow public
+//   client flows" on: a grant may declare that it works without the secret
+//   (device code), and refresh tokens minted that way refresh without it too,
+//   while every other refresh token keeps requiring the secret.
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -23,7 +27,7 @@ export interface AuthConfig {
   accessTokenTtlSec: () => number;
 }
 
-interface TokenResponse {
+export interface TokenResponse {
   token_type: 'Bearer';
   expires_in: number;
   ext_expires_in: number;
@@ -44,25 +48,38 @@ export class OAuthError extends Error {
   }
 }
 
-type GrantHandler = (form: URLSearchParams) => TokenResponse;
+export interface Grant {
+  /** Runs the grant; `secretGiven` is true when the (checked) client_secret came with it. */
+  handle(form: URLSearchParams, secretGiven: boolean): TokenResponse;
+  /** True when this request may go without client_secret (public-client use); default never. */
+  allowsNoSecret?(form: URLSearchParams): boolean;
+}
 
 export type BearerCheck = { ok: true } | { ok: false; message: string };
 
 const opaque = (prefix: string, bytes: number): string => prefix + randomBytes(bytes).toString('base64url');
 
 export class AuthState {
-  private refreshTokens = new Set<string>();
+  /** refresh token → minted for a public client (so it refreshes without a secret) */
+  private refreshTokens = new Map<string, { publicClient: boolean }>();
   /** access token → expiry (ms since epoch) */
   private accessTokens = new Map<string, number>();
   /** authorization code → redirect_uri it was issued for */
   private codes = new Map<string, { redirectUri?: string; expiresAt: number }>();
+  private revokeHooks: Array<() => void> = [];
   /**
-   * grant_type → handler. Later flows (device code) plug in here; the
+   * grant_type → grant. Other flows (device code) plug in here; the
    * authorize endpoint only needs issueAuthorizationCode().
    */
-  readonly grants = new Map<string, GrantHandler>([
-    ['refresh_token', (f) => this.refreshGrant(f)],
-    ['authorization_code', (f) => this.codeGrant(f)],
+  readonly grants = new Map<string, Grant>([
+    [
+      'refresh_token',
+      {
+        handle: (f) => this.refreshGrant(f),
+        allowsNoSecret: (f) => this.refreshTokens.get(f.get('refresh_token') ?? '')?.publicClient === true,
+      },
+    ],
+    ['authorization_code', { handle: (f) => this.codeGrant(f) }],
   ]);
 
   constructor(private readonly cfg: AuthConfig) {}
@@ -71,14 +88,14 @@ export class AuthState {
     return this.cfg.clientId;
   }
 
-  /** A new valid refresh token (as if the user had just signed in). */
-  mintRefreshToken(value?: string): string {
+  /** A new valid refresh token (as if the user had just signed in with the confidential client). */
+  mintRefreshToken(value?: string, publicClient = false): string {
     const token = value ?? opaque('M.C5_BAY.', 96);
-    this.refreshTokens.add(token);
+    this.refreshTokens.set(token, { publicClient });
     return token;
   }
 
-  /** For a future /authorize endpoint: a single-use code valid for 10 minutes. */
+  /** For the /authorize endpoint: a single-use code valid for 10 minutes. */
   issueAuthorizationCode(redirectUri?: string): string {
     const code = opaque('M.C5_BL2.2.', 48);
     this.codes.set(code, { redirectUri, expiresAt: Date.now() + 600_000 });
@@ -90,6 +107,12 @@ export class AuthState {
     this.refreshTokens.clear();
     this.accessTokens.clear();
     this.codes.clear();
+    for (const hook of this.revokeHooks) hook();
+  }
+
+  /** Lets other flows (device codes) forget their pending state on revokeAll(). */
+  onRevoke(hook: () => void): void {
+    this.revokeHooks.push(hook);
   }
 
   checkBearer(header: string | undefined): BearerCheck {
@@ -108,17 +131,12 @@ export class AuthState {
     if (!grantType) throw missing('grant_type');
     const clientId = form.get('client_id');
     if (!clientId) throw missing('client_id');
-    if (clientId !== this.cfg.clientId) {
-      // What AAD answers for an application id it does not know.
-      throw new OAuthError(
-        400,
-        'unauthorized_client',
-        700016,
-        `AADSTS700016: Application with identifier '${clientId}' was not found in the directory. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`,
-      );
-    }
+    if (clientId !== this.cfg.clientId) throw unknownClient(clientId);
     const secret = form.get('client_secret');
-    if (secret === null) {
+    const grant = this.grants.get(grantType);
+    // A secret, when given, must be right whatever the grant; leaving it out
+    // is only allowed where the grant says so (public-client flows).
+    if (secret === null && !grant?.allowsNoSecret?.(form)) {
       throw new OAuthError(
         401,
         'invalid_client',
@@ -126,7 +144,7 @@ export class AuthState {
         "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
       );
     }
-    if (secret !== this.cfg.clientSecret) {
+    if (secret !== null && secret !== this.cfg.clientSecret) {
       throw new OAuthError(
         401,
         'invalid_client',
@@ -134,7 +152,6 @@ export class AuthState {
         'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
       );
     }
-    const grant = this.grants.get(grantType);
     if (!grant) {
       throw new OAuthError(
         400,
@@ -143,7 +160,7 @@ export class AuthState {
         `AADSTS70003: The app requested an unsupported grant type '${grantType}'.`,
       );
     }
-    return grant(form);
+    return grant.handle(form, secret !== null);
   }
 
   private refreshGrant(form: URLSearchParams): TokenResponse {
@@ -151,7 +168,9 @@ export class AuthState {
     if (!rt) throw missing('refresh_token');
     // Rotation: the presented token is consumed whether or not the caller
     // manages to store the new one.
-    if (!this.refreshTokens.delete(rt)) {
+    const entry = this.refreshTokens.get(rt);
+    this.refreshTokens.delete(rt);
+    if (!entry) {
       throw new OAuthError(
         400,
         'invalid_grant',
@@ -159,7 +178,8 @@ export class AuthState {
         'AADSTS70000: The provided value for the input parameter \'refresh_token\' or \'assertion\' is not valid.',
       );
     }
-    return this.issue();
+    // The new token keeps the old one's kind: a public-client login stays one.
+    return this.issue(entry.publicClient);
   }
 
   private codeGrant(form: URLSearchParams): TokenResponse {
@@ -186,7 +206,8 @@ export class AuthState {
     return this.issue();
   }
 
-  private issue(): TokenResponse {
+  /** Access + refresh token, as every successful grant answers. */
+  issue(publicClient = false): TokenResponse {
     const ttl = Math.floor(this.cfg.accessTokenTtlSec());
     const now = Date.now();
     // Forget expired access tokens so a long benchmark does not grow the map.
@@ -201,12 +222,20 @@ export class AuthState {
       ext_expires_in: ttl,
       scope: TOKEN_SCOPE,
       access_token: access,
-      refresh_token: this.mintRefreshToken(),
+      refresh_token: this.mintRefreshToken(undefined, publicClient),
     };
   }
 }
 
-function missing(param: string): OAuthError {
+/** AADSTS700016's text, also shown on the authorize error page. */
+export const unknownClientMessage = (clientId: string): string =>
+  `AADSTS700016: Application with identifier '${clientId}' was not found in the directory. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`;
+
+/** What AAD answers for an application id it does not know. */
+export const unknownClient = (clientId: string): OAuthError =>
+  new OAuthError(400, 'unauthorized_client', 700016, unknownClientMessage(clientId));
+
+export function missing(param: string): OAuthError {
   return new OAuthError(
     400,
     'invalid_request',
@@ -233,7 +262,8 @@ export async function handleTokenRequest(auth: AuthState, req: IncomingMessage, 
   }
 }
 
-function sendOAuthError(res: ServerResponse, e: OAuthError): void {
+/** AAD's JSON error body (token and device-code endpoints). */
+export function sendOAuthError(res: ServerResponse, e: OAuthError): void {
   const traceId = randomUUID();
   const now = new Date();
   sendJson(

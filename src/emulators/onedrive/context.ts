@@ -11,6 +11,8 @@ import type { OneDriveFaults } from './settings.js';
 import type { DriveStore } from './store.js';
 import type { UploadManager } from './uploads.js';
 import type { CopyMonitor } from './copy.js';
+import type { DeviceCodes } from './device-code.js';
+import type { Site } from './sites.js';
 
 export interface EmulatorContext {
   /** Base URL (no trailing slash), known once the server listens. */
@@ -26,6 +28,10 @@ export interface EmulatorContext {
   drivesById: Map<string, DriveStore>;
   /** siteId → its document library */
   drivesBySite: Map<string, DriveStore>;
+  /** siteId → the SharePoint site (address, name, library) */
+  sites: Map<string, Site>;
+  /** Pending device-code logins (device-code.ts). */
+  deviceCodes: DeviceCodes;
   counters: {
     throttle: EveryN;
     cutDownload: EveryN;

@@ -1,6 +1,7 @@
 // The Graph API host: authentication, throttling, and dispatch of drive and
 // driveItem requests under /v1.0. Read operations live here; write operations
-// are delegated to mutations.ts / uploads.ts.
+// are delegated to mutations.ts / uploads.ts, the user and SharePoint sites to
+// me.ts / sites.ts.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -9,7 +10,9 @@ import type { EmulatorContext } from './context.js';
 import { downloadUrl } from './download.js';
 import { GRAPH_JSON, GraphError, invalidRequest, methodNotAllowed, notFound } from './errors.js';
 import { type DriveView, driveItemJson, driveJson, parseSelect, type Select } from './items.js';
+import { handleMe } from './me.js';
 import { parseGraphPath, type BaseRef, type GraphTarget, type ItemRef } from './paths.js';
+import { handleSites } from './sites.js';
 import { compareNames, type Entry } from './store.js';
 
 const DEFAULT_TOP = 200;
@@ -60,6 +63,10 @@ export async function handleGraph(
       throw invalidRequest(`The query option '${key}' is not supported by the emulator.`);
     }
   }
+
+  // The user and SharePoint sites are not drives: routed before the drive parser.
+  const rest = rawPath.slice('/v1.0'.length);
+  if ((await handleMe(ctx, req, res, rest)) || (await handleSites(ctx, req, res, rest))) return;
 
   const target = parseGraphPath(rawPath);
   const view = driveView(ctx, target.base);

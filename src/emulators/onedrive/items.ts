@@ -147,3 +147,15 @@ export async function driveJson(ctx: EmulatorContext, store: DriveStore): Promis
     quota: { deleted: 0, remaining, state, total, used },
   };
 }
+
+/** GET /me/drives, /sites/{id}/drives: a drive collection (members carry no @odata.context). */
+export async function driveCollectionJson(ctx: EmulatorContext, stores: DriveStore[]): Promise<Record<string, unknown>> {
+  const value = await Promise.all(
+    stores.map(async (s) => {
+      const d = await driveJson(ctx, s);
+      delete d['@odata.context'];
+      return d;
+    }),
+  );
+  return { '@odata.context': `${ctx.url}/v1.0/$metadata#drives`, value };
+}

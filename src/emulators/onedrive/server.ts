@@ -1,8 +1,13 @@
 // A local Microsoft Graph (OneDrive / SharePoint) emulator backed by real
-// folders. One HTTP server plays every host a client talks to: the login host
-// (/{tenant}/oauth2/v2.0/token), the Graph host (/v1.0/...), the download host
-// (/_dl/...), the upload host (/_up/...) and the copy-monitor host
-// (/_monitor/...), plus admin endpoints (/_emulator/...) for tests.
+// folders. One HTTP server plays every host a client talks to:
+// - the login host: /{tenant}/oauth2/v2.0/token, .../authorize (the signed-in
+//   user consents at once, authorize.ts) and .../devicecode (device-code.ts);
+// - the device-login page a person opens in a browser (/devicelogin);
+// - the Graph host (/v1.0/...): drives and items, /me, /me/drives, and
+//   SharePoint sites by id or by address (sites.ts);
+// - the download host (/_dl/...), the upload host (/_up/...) and the
+//   copy-monitor host (/_monitor/...);
+// plus admin endpoints (/_emulator/...) for tests.
 //
 //   const emu = await startOneDriveEmulator({ root: '/tmp/drive' });
 //   // token URL: `${emu.url}/common/oauth2/v2.0/token`, Graph: `${emu.url}/v1.0`
@@ -18,19 +23,25 @@ import { BodyTooLargeError, splitTarget } from '../common/http.js';
 import { Stats } from '../common/stats.js';
 import { ADMIN_PREFIX, handleAdmin } from './admin.js';
 import { AuthState, handleTokenRequest } from './auth.js';
+import { AUTHORIZE_PATH, handleAuthorize } from './authorize.js';
 import type { EmulatorContext } from './context.js';
 import { CopyMonitor, MONITOR_PREFIX } from './copy.js';
+import { DEVICE_CODE_PATH, DeviceCodes, handleDeviceCodeRequest } from './device-code.js';
+import { DEVICE_LOGIN_PATH, handleDeviceLogin } from './device-login.js';
 import { DOWNLOAD_PREFIX, handleDownload, LinkSigner } from './download.js';
 import { GraphError, sendGraphError } from './errors.js';
 import { handleGraph } from './graph.js';
 import { HashCache } from './hashes.js';
 import { graphWrites } from './mutations.js';
 import { DEFAULT_FAULTS, STAT_KEYS, type OneDriveFaults } from './settings.js';
+import { type Site, siteIdentity, type SiteOption, siteRoot } from './sites.js';
 import { DriveStore } from './store.js';
 import { UploadManager, UPLOAD_PREFIX } from './uploads.js';
 
 export type { OneDriveFaults } from './settings.js';
 export { DEFAULT_FAULTS, STAT_KEYS } from './settings.js';
+export type { SiteOption } from './sites.js';
+export { REGISTERED_REDIRECT_URI } from './authorize.js';
 
 export interface OneDriveEmulatorOptions {
   /** Folder backing the user's own drive (/me/drive). */
@@ -45,8 +56,13 @@ export interface OneDriveEmulatorOptions {
   clientSecret?: string;
   /** If given, a valid refresh token from the start (else one is minted). */
   initialRefreshToken?: string;
-  /** siteId → folder, each a separate drive: /sites/{siteId}/drive and /drives/{itsDriveId}. */
-  sites?: Record<string, string>;
+  /**
+   * siteId → folder (or folder plus the site's address and name), each a
+   * separate drive: /sites/{siteId}/drive and /drives/{itsDriveId}. The address
+   * defaults to https://contoso.sharepoint.com/sites/{siteId, other than
+   * [A-Za-z0-9_-] turned into '-'}, the display name to the siteId.
+   */
+  sites?: Record<string, SiteOption>;
   /** Bytes, default 1 TiB (same as faults.quotaTotal, which wins if both are given). */
   quotaTotal?: number;
   faults?: Partial<OneDriveFaults>;
@@ -62,6 +78,8 @@ export interface OneDriveEmulator {
   clientSecret: string;
   /** Id of /me/drive. */
   driveId: string;
+  /** siteId → its library's drive id and the site's address (for GET /sites/{host}:/{path}). */
+  sites: Record<string, { driveId: string; webUrl: string }>;
   setFaults(f: Partial<OneDriveFaults>): void;
   stats(): Record<string, number>;
   resetStats(): void;
@@ -97,15 +115,21 @@ export async function startOneDriveEmulator(opts: OneDriveEmulatorOptions): Prom
   const me = new DriveStore({ root: meRoot, driveId: personalDriveId(meRoot), driveType: 'personal' });
   const drivesById = new Map<string, DriveStore>([[me.driveId, me]]);
   const drivesBySite = new Map<string, DriveStore>();
-  for (const [siteId, folder] of Object.entries(opts.sites ?? {})) {
-    const root = checkedDir(folder);
+  const sites = new Map<string, Site>();
+  for (const [siteId, opt] of Object.entries(opts.sites ?? {})) {
+    const root = checkedDir(siteRoot(opt));
     const store = new DriveStore({ root, driveId: libraryDriveId(siteId, root), driveType: 'documentLibrary', siteId });
     drivesById.set(store.driveId, store);
     drivesBySite.set(siteId, store);
+    sites.set(siteId, { id: siteId, ...siteIdentity(siteId, opt), store });
   }
 
   const auth = new AuthState({ clientId, clientSecret, accessTokenTtlSec: () => faults.get().accessTokenTtlSec });
   const refreshToken = auth.mintRefreshToken(opts.initialRefreshToken);
+  const deviceCodes = new DeviceCodes(auth, () => ({
+    ttlSec: faults.get().deviceCodeTtlSec,
+    intervalSec: faults.get().deviceCodeIntervalSec,
+  }));
   const ctx: EmulatorContext = {
     url: '',
     faults,
@@ -116,6 +140,8 @@ export async function startOneDriveEmulator(opts: OneDriveEmulatorOptions): Prom
     me,
     drivesById,
     drivesBySite,
+    sites,
+    deviceCodes,
     counters: {
       throttle: new EveryN(() => faults.get().throttleEvery),
       cutDownload: new EveryN(() => faults.get().cutDownloadEvery),
@@ -149,6 +175,9 @@ export async function startOneDriveEmulator(opts: OneDriveEmulatorOptions): Prom
         if (!(await handleTokenRequest(auth, req, res))) ctx.stats.inc('tokenError');
         return;
       }
+      if (AUTHORIZE_PATH.test(rawPath)) return handleAuthorize(ctx, req, res, query);
+      if (DEVICE_CODE_PATH.test(rawPath)) return await handleDeviceCodeRequest(ctx, req, res);
+      if (DEVICE_LOGIN_PATH.test(rawPath)) return await handleDeviceLogin(ctx, req, res, query);
       if (rawPath === '/v1.0' || rawPath.startsWith('/v1.0/')) {
         return await handleGraph(ctx, req, res, rawPath, query, graphWrites);
       }
@@ -179,6 +208,7 @@ export async function startOneDriveEmulator(opts: OneDriveEmulatorOptions): Prom
     clientId,
     clientSecret,
     driveId: me.driveId,
+    sites: Object.fromEntries([...sites].map(([id, site]) => [id, { driveId: site.store.driveId, webUrl: site.webUrl }])),
     setFaults,
     stats: () => ctx.stats.snapshot(),
     resetStats: () => ctx.stats.reset(),

@@ -24,6 +24,12 @@ export interface OneDriveFaults {
   uploadSessionTtlSec: number;
   /** Bytes available per drive (default 1 TiB). */
   quotaTotal: number;
+  /** 1 = the signed-in user clicks "No" on the consent screen (authorize and device login); 0 = consents (default). */
+  denyConsent: number;
+  /** expires_in of device codes (default 900, AAD's 15 minutes). */
+  deviceCodeTtlSec: number;
+  /** Polling interval of device codes (default 5, as AAD). */
+  deviceCodeIntervalSec: number;
 }
 
 export const TIB = 1024 ** 4;
@@ -40,6 +46,9 @@ export const DEFAULT_FAULTS: OneDriveFaults = {
   cutFragmentEvery: 0,
   uploadSessionTtlSec: 900,
   quotaTotal: TIB,
+  denyConsent: 0,
+  deviceCodeTtlSec: 900,
+  deviceCodeIntervalSec: 5,
 };
 
 /** Every stats key, so snapshots always carry them all (0 when unused). */
@@ -59,9 +68,15 @@ export const STAT_KEYS = [
   'delete',
   'copy',
   'quotaExceeded',
-  // token endpoint
+  'site',
+  'me',
+  // login host
   'token',
   'tokenError',
+  'authorize',
+  'deviceCode',
+  // the browser side of the device-code flow (/devicelogin)
+  'deviceLogin',
   // download host
   'download',
   'downloadBytes',
