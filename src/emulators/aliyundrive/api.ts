@@ -3,7 +3,8 @@
 //   count it → read the body → Bearer (401) → frozen account (403
 //   UserNotAllowedAccessResource) → injected throttling (429) → the
 //   documented per-user rate limits (429, x-retry-after in ms) → the operation.
-// A refused call does not take a rate-limit slot.
+// A refused call does not take a rate-limit slot. admit() is those checks,
+// shared with GET /oauth/users/info (user-info.ts).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -19,11 +20,14 @@ export const API_PREFIX = '/adrive/v1.0/';
 
 type Handler = (call: ApiCall) => Promise<unknown>;
 
+/** What the emulator calls its user (getDriveInfo, users/info). */
+export const USER_NAME = 'Emulated User';
+
 async function driveInfo(call: ApiCall): Promise<unknown> {
   const { ctx } = call;
   return {
     user_id: ctx.userId,
-    name: 'Emulated User',
+    name: USER_NAME,
     avatar: '',
     default_drive_id: ctx.drives.default.driveId,
     resource_drive_id: ctx.drives.resource.driveId,
@@ -82,7 +86,18 @@ export async function handleApi(ctx: AliContext, req: IncomingMessage, res: Serv
     throw new AliError(400, 'InvalidParameter', 'The request body must be a JSON object.');
   }
 
-  const auth = ctx.auth.checkBearer(req.headers.authorization);
+  const accessToken = admit(ctx, req.headers.authorization, key);
+  const result = await handler({ ctx, accessToken, body: body as Record<string, unknown> });
+  sendJson(res, 200, result);
+}
+
+/**
+ * Bearer (401) → frozen (403) → injected throttling → rate limits (429) for the
+ * call counted as `key`; returns the access token or throws the refusal.
+ */
+export function admit(ctx: AliContext, authorization: string | undefined, key: string): string {
+  const { stats } = ctx;
+  const auth = ctx.auth.checkBearer(authorization);
   if (!auth.ok) {
     stats.inc('unauthorized');
     throw auth.error;
@@ -104,8 +119,7 @@ export async function handleApi(ctx: AliContext, req: IncomingMessage, res: Serv
       throw tooMany(wait);
     }
   }
-  const result = await handler({ ctx, accessToken: auth.token, body: body as Record<string, unknown> });
-  sendJson(res, 200, result);
+  return auth.token;
 }
 
 const tooMany = (ms: number): AliError =>

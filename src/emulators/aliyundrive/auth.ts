@@ -19,6 +19,9 @@
 //   400 RefreshTokenExpired       older than 90 days
 //   403 PermissionDenied          the user revoked the app; sign in again
 //   400 InvalidCode               authorization code unknown, used or expired
+//
+// The QR login (qr-sessions.ts) hands out codes from issueAuthorizationCode()
+// and asks codeIsLive() to know when its LoginSuccess answer has gone stale.
 
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -57,6 +60,8 @@ export class AuthState {
   private readonly revoked = new Set<string>();
   /** authorization code → expiry (ms) */
   private readonly codes = new Map<string, number>();
+  /** Other state a revocation must also drop (pending QR logins). */
+  private readonly revokeHooks: Array<() => void> = [];
   /**
    * grant_type → handler. The authorization-code / QR flows plug in here; they
    * only need issueAuthorizationCode().
@@ -88,6 +93,17 @@ export class AuthState {
     return code;
   }
 
+  /** Whether `code` can still be exchanged (not used, not expired, not revoked). */
+  codeIsLive(code: string): boolean {
+    const expiresAt = this.codes.get(code);
+    return expiresAt !== undefined && Date.now() < expiresAt;
+  }
+
+  /** Runs `fn` on every revocation. */
+  onRevoke(fn: () => void): void {
+    this.revokeHooks.push(fn);
+  }
+
   /** The user revoked the app: every refresh token, access token and code stops working. */
   revokeAll(): void {
     for (const t of [...this.refreshTokens.keys(), ...this.accessTokens.keys()]) this.revoked.add(t);
@@ -95,6 +111,7 @@ export class AuthState {
     this.refreshTokens.clear();
     this.accessTokens.clear();
     this.codes.clear();
+    for (const fn of this.revokeHooks) fn();
   }
 
   checkBearer(header: string | undefined): BearerCheck {
@@ -114,17 +131,22 @@ export class AuthState {
 
   /** Runs the token endpoint logic on a parsed body; throws AliError on failure. */
   token(body: Record<string, unknown>): TokenResponse {
+    this.checkClient(body);
+    const grantType = str(body.grant_type);
+    if (!grantType) throw missingParam('grant_type');
+    const grant = this.grants.get(grantType);
+    if (!grant) throw new AliError(400, 'InvalidGrantType', `Invalid grant type '${grantType}': only authorization_code and refresh_token are supported.`);
+    return grant(body);
+  }
+
+  /** client_id / client_secret of a body (token endpoint, QR code request); throws AliError. */
+  checkClient(body: Record<string, unknown>): void {
     const clientId = str(body.client_id);
     if (!clientId) throw missingParam('client_id');
     if (clientId !== this.cfg.clientId) throw new AliError(400, 'AppNotExists', 'App not exists.');
     const secret = str(body.client_secret);
     if (!secret) throw missingParam('client_secret');
     if (secret !== this.cfg.clientSecret) throw new AliError(401, 'InvalidClientSecret', 'Invalid client secret.');
-    const grantType = str(body.grant_type);
-    if (!grantType) throw missingParam('grant_type');
-    const grant = this.grants.get(grantType);
-    if (!grant) throw new AliError(400, 'InvalidGrantType', `Invalid grant type '${grantType}': only authorization_code and refresh_token are supported.`);
-    return grant(body);
   }
 
   /** Exchanges a refresh token (consuming it). Shared by the token endpoint and the renew API. */
@@ -165,8 +187,8 @@ export class AuthState {
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-/** POST /oauth/access_token — returns whether tokens were issued. */
-export async function handleTokenRequest(auth: AuthState, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+/** The JSON-object body of a POST to the OAuth host (token, QR code request). */
+export async function readOAuthBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   if (req.method !== 'POST') throw new AliError(405, 'MethodNotAllowed', 'The endpoint only accepts POST.');
   let body: unknown;
   try {
@@ -175,6 +197,12 @@ export async function handleTokenRequest(auth: AuthState, req: IncomingMessage, 
     throw missingParam('client_id'); // not JSON: the fields cannot be read
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw missingParam('client_id');
-  sendJson(res, 200, auth.token(body as Record<string, unknown>), { 'Cache-Control': 'no-store' });
+  return body as Record<string, unknown>;
+}
+
+/** POST /oauth/access_token — returns whether tokens were issued. */
+export async function handleTokenRequest(auth: AuthState, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const body = await readOAuthBody(req);
+  sendJson(res, 200, auth.token(body), { 'Cache-Control': 'no-store' });
   return true;
 }

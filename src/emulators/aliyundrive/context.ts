@@ -6,6 +6,7 @@ import type { EveryN } from '../common/faults.js';
 import type { Stats } from '../common/stats.js';
 import type { AuthState } from './auth.js';
 import type { Sha1Cache } from './hashes.js';
+import type { QrSessions } from './qr-sessions.js';
 import type { RateLimiter } from './ratelimit.js';
 import type { Usage } from './quota.js';
 import type { FaultSettings } from './settings.js';
@@ -20,6 +21,8 @@ export interface AliContext {
   faults: FaultSettings;
   stats: Stats;
   auth: AuthState;
+  /** QR logins under way (qr-login.ts, qr-phone.ts). */
+  qr: QrSessions;
   signer: UrlSigner;
   hashes: Sha1Cache;
   rates: RateLimiter;

@@ -1,6 +1,9 @@
 // A local Aliyundrive (alipan) Open Platform emulator backed by real folders.
 // One HTTP server plays every host a client talks to:
 //   POST /oauth/access_token          the OAuth host (auth.ts)
+//   /oauth/authorize/qrcode, /oauth/qrcode/...  its QR login (qr-login.ts)
+//   GET  /oauth/users/info            who signed in (user-info.ts)
+//   /o/oauth/authorize                the phone's page for a QR login (qr-phone.ts)
 //   GET  /alicloud/renewapi           the hosted "online renew API" (renew.ts)
 //   POST /adrive/v1.0/...             the API host (api.ts)
 //   GET  /_oss/dl/...                 pre-signed download URLs (download.ts)
@@ -33,11 +36,15 @@ import { AliError, OssError, sendAliError, sendOssError } from './errors.js';
 import { Sha1Cache } from './hashes.js';
 import { Usage } from './quota.js';
 import { RateLimiter } from './ratelimit.js';
+import { handleQrCode, handleQrCreate, QR_CREATE_PATH, QR_PREFIX } from './qr-login.js';
+import { handlePhone, PHONE_PATH } from './qr-phone.js';
+import { QrSessions } from './qr-sessions.js';
 import { handleRenew, RENEW_PATH } from './renew.js';
 import { type AliyunFaults, FaultSettings, STAT_KEYS } from './settings.js';
 import { UrlSigner } from './signer.js';
 import { AliDrive } from './store.js';
 import { UploadManager, UPLOAD_PREFIX } from './uploads.js';
+import { handleUserInfo, USER_INFO_PATH } from './user-info.js';
 
 export type { AccountState, AliyunFaults } from './settings.js';
 export { DEFAULT_FAULTS, STAT_KEYS } from './settings.js';
@@ -119,6 +126,7 @@ export async function startAliyunEmulator(opts: AliyunEmulatorOptions): Promise<
     faults,
     stats,
     auth,
+    qr: new QrSessions(auth, () => faults.get().qrCodeTtlSec),
     signer: new UrlSigner(),
     hashes: new Sha1Cache(),
     rates: new RateLimiter(),
@@ -161,6 +169,10 @@ export async function startAliyunEmulator(opts: AliyunEmulatorOptions): Promise<
         }
         return;
       }
+      if (rawPath === QR_CREATE_PATH) return await handleQrCreate(ctx, req, res);
+      if (rawPath.startsWith(QR_PREFIX)) return handleQrCode(ctx, req, res, rawPath);
+      if (rawPath === PHONE_PATH) return await handlePhone(ctx, req, res, query);
+      if (rawPath === USER_INFO_PATH) return handleUserInfo(ctx, req, res);
       if (rawPath === RENEW_PATH) {
         stats.inc('renew');
         if (!handleRenew(auth, req, res, query)) stats.inc('renewError');

@@ -10,7 +10,7 @@ export interface AliyunFaults {
   latencyMs: number;
   /** Per download response body (0 = unlimited). */
   bandwidthBytesPerSec: number;
-  /** Every Nth API call (not token/download/upload/admin) answers 429 TooManyRequests — 0 = off. */
+  /** Every Nth API call or users/info (not token/QR/download/upload/admin) answers 429 TooManyRequests — 0 = off. */
   throttleEvery: number;
   /** x-retry-after (ms) sent with those 429s. */
   retryAfterMs: number;
@@ -22,6 +22,8 @@ export interface AliyunFaults {
   cutDownloadEvery: number;
   /** expires_in of access tokens; expired → 401 AccessTokenExpired. */
   accessTokenTtlSec: number;
+  /** Age at which a QR login not yet confirmed/cancelled answers QRCodeExpired (read at each poll). */
+  qrCodeTtlSec: number;
   /** Cap on getDownloadUrl's expire_sec; an expired URL → 403 (OSS XML body). */
   maxLinkTtlSec: number;
   /** Lifetime of upload part URLs; expired → 403 (OSS XML body). */
@@ -47,6 +49,7 @@ export const DEFAULT_FAULTS: AliyunFaults = {
   maxConcurrentDownloads: 3,
   cutDownloadEvery: 0,
   accessTokenTtlSec: 7200,
+  qrCodeTtlSec: 180,
   maxLinkTtlSec: 14400,
   partUrlTtlSec: 900,
   failPartEvery: 0,
@@ -130,6 +133,12 @@ export const STAT_KEYS = [
   'tokenError',
   'renew',
   'renewError',
+  // QR login and the user-info call
+  'qrCode', // POST /oauth/authorize/qrcode
+  'qrImage', // GET /oauth/qrcode/<sid> (the "image")
+  'qrStatus', // GET /oauth/qrcode/<sid>/status
+  'qrPhone', // the phone's page, GET and POST
+  'userInfo', // GET /oauth/users/info
   // download host
   'download',
   'downloadBytes',
