@@ -37,6 +37,7 @@ const MiB = 1 << 20;
 export async function mountCommand(spec: string, mountpoint: string, o: MountCommandOptions, existingLog?: Logger): Promise<number> {
   const log = existingLog ?? createLogger({ level: o.logLevel as LevelWithSilent, destination: o.logFile });
   const chunkSize = positive(o.chunkSize, '--chunk-size') * MiB;
+  const statsEverySec = o.stats ? seconds(o.stats, '--stats') : 0; // checked before anything is mounted
   const remote = await openRemote(spec, o.config, log, { chunkSize });
   const readOnly = o.readOnly === true || !remote.drive.writer;
   if (!o.readOnly && !remote.drive.writer) log.info(`remote "${remote.name}" cannot be written to: mounting read-only`);
@@ -81,7 +82,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   );
   log.info({ remote: spec, mountpoint: mounted.mountpoint }, 'mounted');
   const stats = new MountStats({ vfs, http: remote.http }, log);
-  stats.start({ intervalSec: o.stats ? seconds(o.stats, '--stats') : 0 });
+  stats.start({ intervalSec: statsEverySec });
   reportMounted(mounted.mountpoint);
 
   const onSignal = (sig: string) => {

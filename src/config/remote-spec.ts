@@ -31,7 +31,8 @@ export function joinPosix(a: string, b: string): string {
 }
 
 export function lookupRemote(cfg: ConfigFile, name: string, file: string): Record<string, unknown> {
-  const remote = cfg.remotes[name];
+  // Own properties only: "constructor" or "__proto__" must not find Object.prototype's members.
+  const remote = Object.hasOwn(cfg.remotes, name) ? cfg.remotes[name] : undefined;
   if (!remote) {
     const known = Object.keys(cfg.remotes);
     throw new ConfigError(

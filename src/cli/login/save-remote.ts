@@ -10,7 +10,7 @@ export async function previousSettings(file: string, name: string, type: string)
     throw new ConfigError(`"${name}" cannot name a remote: use letters, digits, ".", "_" and "-" (no ":" or "/")`);
   }
   const cfg = await readConfigOrEmpty(file);
-  const old = cfg.remotes[name];
+  const old = Object.hasOwn(cfg.remotes, name) ? cfg.remotes[name] : undefined;
   if (!old) return {};
   if (old.type !== type) {
     throw new ConfigError(`remote "${name}" already exists with type "${String(old.type)}"; pick another --name or remove it (drivemount config remove ${name})`);
@@ -22,7 +22,7 @@ export async function previousSettings(file: string, name: string, type: string)
 export async function saveRemote(file: string, name: string, settings: Record<string, unknown>): Promise<'created' | 'updated'> {
   const clean = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined && v !== ''));
   return editConfig(file, (cfg) => {
-    const existed = name in cfg.remotes;
+    const existed = Object.hasOwn(cfg.remotes, name);
     cfg.remotes[name] = clean;
     return existed ? 'updated' : 'created';
   });
