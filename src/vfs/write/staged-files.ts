@@ -72,9 +72,10 @@ export class StagedFiles {
     try {
       const started = Date.now();
       const replaces = f.remote;
+      let progress: UploadProgress | undefined;
       const entry = await f.commit(
         async (src, mtimeMs) => {
-          const progress: UploadProgress = { path: f.path, size: src.size, committed: 0, startedMs: Date.now() };
+          progress = { path: f.path, size: src.size, committed: 0, startedMs: Date.now() };
           this.inFlight.add(progress);
           try {
             return await writer.upload(f.path, src, { mtimeMs, replaces });
@@ -83,7 +84,7 @@ export class StagedFiles {
           }
         },
         (committed) => {
-          for (const u of this.inFlight) if (u.path === f.path) u.committed = committed;
+          if (progress) progress.committed = committed;
         },
       );
       if (entry) {
