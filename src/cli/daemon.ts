@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, mkdirSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -70,7 +70,7 @@ export async function runDetached(o: { argv: string[]; logFile: string; timeoutM
 
 function fileSize(file: string): number {
   try {
-    return readFileSync(file).length;
+    return statSync(file).size;
   } catch {
     return 0;
   }

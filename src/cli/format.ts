@@ -1,12 +1,11 @@
-import type { Quota } from '../drives/types.js';
-
 /** 1536 → "1.5 KiB": binary units, as df -h and ls -lh print them. */
 export function formatBytes(n: number | undefined): string {
   if (n === undefined || !Number.isFinite(n)) return '?';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let v = n;
   let i = 0;
-  while (Math.abs(v) >= 1024 && i < units.length - 1) {
+  // 1023.999 GiB prints as 1.00 TiB, not "1024 GiB".
+  while (Math.abs(v) >= 1023.995 && i < units.length - 1) {
     v /= 1024;
     i++;
   }
@@ -23,5 +22,3 @@ export function describeSpace(q: { total?: number; used?: number; remaining?: nu
   const free = q.free ?? q.remaining;
   return `${formatBytes(q.used)} used of ${formatBytes(q.total)}${free !== undefined ? ` (${formatBytes(free)} free)` : ''}`;
 }
-
-export type { Quota };

@@ -10,6 +10,7 @@ import { openRemote } from './open-remote.js';
 import { utimensPassesMtime } from '../fuse/binding.js';
 import os from 'node:os';
 import { MountStats } from './mount-stats.js';
+import { positive, seconds } from './option-numbers.js';
 import { reportMounted } from './daemon.js';
 
 export interface MountCommandOptions {
@@ -112,14 +113,4 @@ function defaultCacheDir(remote: string): string {
   return path.join(base, 'drivemount', remote);
 }
 
-function seconds(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${flag} takes a number of seconds, got "${v}"`);
-  return n;
-}
 
-function positive(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${flag} takes a positive number, got "${v}"`);
-  return n;
-}

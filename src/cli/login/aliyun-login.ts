@@ -10,6 +10,7 @@ import { HttpClient } from '../../http/client.js';
 import { ConfigError } from '../../util/errors.js';
 import { Prompter } from '../prompter.js';
 import { previousSettings, saveRemote } from './save-remote.js';
+import { positive } from '../option-numbers.js';
 
 export interface AliyunLoginOptions {
   config?: string;
@@ -151,8 +152,3 @@ async function chooseDriveType(
   return term.choose('Which drive should this remote mount?', present.map((t) => ({ label: labels[t], value: t })), { default: 0, flag: '--drive-type' });
 }
 
-function positive(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${flag} takes a positive number (got "${v}")`);
-  return n;
-}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolveConfigPath } from '../../config/config-file.js';
-import { parseOneDriveConfig, REGIONS } from '../../drives/onedrive/config.js';
-import { DriveLookup, type DriveSummary } from '../../drives/onedrive/drive-lookup.js';
+import { driveBase, parseOneDriveConfig, REGIONS } from '../../drives/onedrive/config.js';
+import { DriveLookup } from '../../drives/onedrive/drive-lookup.js';
 import {
   authorizeUrl, codeFromRedirect, exchangeCode, FILES_SCOPE, LoginRefused, pollDeviceCode, SITES_SCOPE, startDeviceCode,
   type AadApp, type LoginTokens,
@@ -13,6 +13,7 @@ import { LoopbackRedirect } from './loopback-redirect.js';
 import { openBrowser } from './open-browser.js';
 import { previousSettings, saveRemote } from './save-remote.js';
 import { describeSpace } from '../format.js';
+import { positive } from '../option-numbers.js';
 
 export interface OneDriveLoginOptions {
   config?: string;
@@ -67,7 +68,7 @@ export async function oneDriveLogin(o: OneDriveLoginOptions, term = new Prompter
   const app: AadApp = { authUrl: cfg.authUrl, tenant: cfg.tenant, clientId: cfg.clientId, clientSecret: cfg.clientSecret };
   const choice = await chooseDrive(o, old, term);
   const scope = choice.kind === 'site' || choice.kind === 'siteId' ? `${FILES_SCOPE} ${SITES_SCOPE}` : FILES_SCOPE;
-  const timeoutMs = seconds(o.timeout) * 1000;
+  const timeoutMs = positive(o.timeout, '--timeout') * 1000;
 
   const http = new HttpClient({ maxRetries: 2 });
   try {
@@ -80,22 +81,17 @@ export async function oneDriveLogin(o: OneDriveLoginOptions, term = new Prompter
     const lookup = new DriveLookup(http, cfg.graphUrl, tokens.accessToken);
     delete settings.driveId;
     delete settings.siteId;
-    let drive: DriveSummary;
     if (choice.kind === 'site') {
       const site = await lookup.siteByUrl(choice.siteUrl);
       settings.siteId = site.id;
-      drive = await lookup.drive(`/sites/${encodeURIComponent(site.id)}/drive`);
       term.say(`SharePoint site: ${site.displayName ?? site.id} (${site.webUrl ?? choice.siteUrl})`);
     } else if (choice.kind === 'siteId') {
       settings.siteId = choice.siteId;
-      drive = await lookup.drive(`/sites/${encodeURIComponent(choice.siteId)}/drive`);
     } else if (choice.kind === 'drive') {
       settings.driveId = choice.driveId;
-      drive = await lookup.drive(`/drives/${encodeURIComponent(choice.driveId)}`);
-    } else {
-      drive = await lookup.drive('/me/drive');
     }
-    const base = settings.siteId ? `/sites/${encodeURIComponent(settings.siteId as string)}/drive` : settings.driveId ? `/drives/${encodeURIComponent(settings.driveId as string)}` : '/me/drive';
+    const base = driveBase({ siteId: settings.siteId as string | undefined, driveId: settings.driveId as string | undefined });
+    const drive = await lookup.drive(base);
     if (cfg.rootPath !== '/') await lookup.requireFolder(base, cfg.rootPath);
     settings.refreshToken = tokens.refreshToken;
     const outcome = await saveRemote(file, o.name, settings);
@@ -193,9 +189,4 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-function seconds(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`--timeout takes a number of seconds (got "${v}")`);
-  return n;
-}
 

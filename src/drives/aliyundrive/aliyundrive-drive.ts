@@ -35,6 +35,8 @@ export class AliyunDrive implements Drive {
   readonly pacer = new Pacer();
   private readonly api: AliyunApi;
   private driveId = '';
+  /** The account's name, read by connect(). */
+  private account?: string;
   /** Mount path → file id, learnt from listings. */
   private readonly ids = new Map<string, string>();
   private readonly livp: LivePhotos;
@@ -74,6 +76,7 @@ export class AliyunDrive implements Drive {
     const id = this.cfg.driveType === 'resource' ? info.resource_drive_id : this.cfg.driveType === 'backup' ? info.backup_drive_id : info.default_drive_id;
     if (!id) throw new DriveError('ENOENT', `remote "${this.name}": the account has no ${this.cfg.driveType} drive`);
     this.driveId = id;
+    this.account = info.name ?? info.user_id;
     const root = await this.stat('/');
     if (!root.isDir) throw new DriveError('ENOTDIR', `remote "${this.name}": rootFolderId ${this.cfg.rootFolderId} is a file, not a folder`);
   }
@@ -145,14 +148,9 @@ export class AliyunDrive implements Drive {
     return { url, expiresAt: exp - Math.min(60_000, Math.max(0, exp - now) / 4) };
   }
 
+  /** After connect(): the account it read, and fresh space figures. */
   async about(): Promise<DriveAbout> {
-    let info: DriveInfo;
-    try {
-      info = await this.api.call<DriveInfo>('user/getDriveInfo', {});
-    } catch (e) {
-      throw aliyunError(e, 'about');
-    }
-    return { account: info.name ?? info.user_id, driveType: this.cfg.driveType, driveId: this.driveId || undefined, quota: await this.quota() };
+    return { account: this.account, driveType: this.cfg.driveType, driveId: this.driveId || undefined, quota: await this.quota() };
   }
 
   async quota(): Promise<Quota> {

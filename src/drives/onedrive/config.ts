@@ -49,3 +49,10 @@ export function parseOneDriveConfig(name: string, remote: Record<string, unknown
     graphUrl: f.optionalUrl('graphUrl') ?? REGIONS[region].graph,
   };
 }
+
+/** The drive's path under /v1.0: a SharePoint site's library, another drive, or the user's own. */
+export function driveBase(d: { siteId?: string; driveId?: string }): string {
+  if (d.siteId) return `/sites/${encodeURIComponent(d.siteId)}/drive`;
+  if (d.driveId) return `/drives/${encodeURIComponent(d.driveId)}`;
+  return '/me/drive';
+}

@@ -4,7 +4,7 @@ import { joinPosix } from '../../config/remote-spec.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry } from '../types.js';
-import type { OneDriveConfig } from './config.js';
+import { driveBase, type OneDriveConfig } from './config.js';
 import { GraphApi } from './graph-api.js';
 import { graphError } from './graph-errors.js';
 import { LINK_TRUST_MS, itemPath, toRemoteEntry, type ChildrenPage, type DriveItem } from './drive-items.js';
@@ -44,11 +44,7 @@ export class OneDriveDrive implements Drive {
       log: deps.log,
     });
     this.api = new GraphApi(deps.http, tokens, `${cfg.graphUrl}/v1.0`);
-    this.base = cfg.siteId
-      ? `/sites/${encodeURIComponent(cfg.siteId)}/drive`
-      : cfg.driveId
-        ? `/drives/${encodeURIComponent(cfg.driveId)}`
-        : '/me/drive';
+    this.base = driveBase(cfg);
     this.writer = new OneDriveWriter({
       api: this.api,
       http: deps.http,
