@@ -41,6 +41,8 @@ export interface ConformanceOptions {
   listPageSize: number;
   /** An upload bigger than the driver's single-request limit or part size. */
   largeUploadBytes: number;
+  /** The emulator counter of upload requests, and how many that upload must take (faults are off). */
+  largeUploadRequests: { stat: string; count: number };
   /** Names `writer.checkName` must refuse with EINVAL. */
   refusedNames: readonly string[];
   /** Names the service takes as they are (checkName passes, an upload keeps the name). */
@@ -229,7 +231,12 @@ export function runDriveConformance(name: string, makeTarget: () => Promise<Conf
       tcase('upload of a file larger than one request or part', async (dir) => {
         await t.seedDir(dir);
         const bytes = randomBytes(opts.largeUploadBytes);
+        const before = t.stats?.()[opts.largeUploadRequests.stat];
         const e = await uploadAndCheck(`${dir}/large.bin`, bytes);
+        if (before !== undefined) {
+          const requests = t.stats!()[opts.largeUploadRequests.stat]! - before;
+          assert.equal(requests, opts.largeUploadRequests.count, `${opts.largeUploadRequests.stat} requests`);
+        }
         const tail = await readRange(drive, `${dir}/large.bin`, e, bytes.length - 1000, bytes.length);
         assert.ok(tail.equals(bytes.subarray(-1000)), 'the last bytes read back through the driver');
       });
@@ -395,6 +402,12 @@ export function runDriveConformance(name: string, makeTarget: () => Promise<Conf
         }
         assert.deepEqual(shape(await drive.list(dir)).map((e) => e.name), [...opts.acceptedNames].sort());
       });
+    });
+
+    // Last, over everything above: the driver stays within the service's limits on its own.
+    test('no call of the whole run was throttled', (ctx) => {
+      if (!t.stats) return ctx.skip('the target exposes no emulator counters');
+      assert.equal(t.stats().throttled, 0);
     });
   });
 }

@@ -40,6 +40,7 @@ async function oneDriveTarget(): Promise<ConformanceTarget> {
 runDriveConformance('onedrive', oneDriveTarget, {
   listPageSize: 1000, // the driver asks for $top=1000, the emulator's (and Graph's) largest page
   largeUploadBytes: 9 * MiB,
+  largeUploadRequests: { stat: 'upload', count: 3 }, // fragments of 3.2 MiB
   refusedNames: ['bad:name', 'CON', 'con.txt', 'a?b', 'trailing.', ' lead', 'desktop.ini', 'x_vti_y'],
   acceptedNames: ['plain.txt', 'with space.txt', 'ünïcødé.txt'],
   keepsClientTimes: true,
