@@ -225,7 +225,14 @@ export function runDriveConformance(name: string, makeTarget: () => Promise<Conf
 
       tcase('upload of an empty file', async (dir) => {
         await t.seedDir(dir);
-        await uploadAndCheck(`${dir}/empty.txt`, Buffer.alloc(0));
+        const e = await uploadAndCheck(`${dir}/empty.txt`, Buffer.alloc(0));
+        assert.equal((await readRange(drive, `${dir}/empty.txt`, e, 0, 0)).length, 0);
+      });
+
+      tcase('upload into an absent folder is ENOENT and stores nothing', async (dir) => {
+        await t.seedDir(dir);
+        await assert.rejects(writer.upload(`${dir}/absent/x.txt`, bufferSource(Buffer.from('x')), {}), isDriveError('ENOENT'));
+        assert.deepEqual(await drive.list(dir), []);
       });
 
       tcase('upload of a file larger than one request or part', async (dir) => {
