@@ -47,7 +47,7 @@ export class NamespaceOps {
     if (to === from) return;
     if (to.startsWith(from + '/')) throw new DriveError('EINVAL', `cannot move ${from} into itself`);
     const open = this.staged.get(from);
-    if (open?.dirty) await this.staged.commit(open); // the file must exist remotely to be moved
+    if (open?.hasUnsentChanges) await this.staged.commit(open); // the file must exist remotely to be moved
     const src = open?.remote ?? (await this.metadata.lookup(from));
     const dst = await this.metadata.lookup(to).catch((e: unknown) => {
       if (e instanceof DriveError && e.code === 'ENOENT') return undefined;
@@ -71,8 +71,8 @@ export class NamespaceOps {
 
   async utimens(path: string, mtimeMs: number): Promise<void> {
     const open = this.staged.get(path);
-    if (open && (open.dirty || !open.remote)) {
-      open.pendingMtimeMs = mtimeMs; // applied with the upload
+    if (open && (open.hasUnsentChanges || !open.remote)) {
+      open.setPendingTime(mtimeMs); // applied with the upload
       this.metadata.put(path, open.entry());
       return;
     }
@@ -80,10 +80,9 @@ export class NamespaceOps {
     const w = this.staged.writer();
     if (!w.setModified) return; // the service keeps no client times (docs/semantics.md)
     const updated = await w.setModified(path, e, mtimeMs);
-    if (open) {
-      open.remote = updated;
-      open.mtimeMs = updated.mtimeMs;
-    }
+    // The file may have been written (or unlinked) while the time was set; an upload that
+    // started meanwhile brings its own entry.
+    if (open && open.state !== 'committing') open.remoteChanged(updated);
     this.metadata.put(path, updated);
   }
 

@@ -1,24 +1,27 @@
 import { promises as fs, constants as fsc, writeSync } from 'node:fs';
 import type { RemoteEntry, UploadSource } from '../../drives/types.js';
 import { DriveError } from '../../util/errors.js';
+import { holdsUnsentChanges, IllegalTransition, type StagedFileState } from './staged-file-state.js';
+
+export type UploadFn = (src: UploadSource, mtimeMs: number | undefined) => Promise<RemoteEntry>;
 
 /**
  * A file being written through the mount, kept in a local staging file until it is committed.
  * Shared by every handle open on the same path. The existing content is fetched only when a
  * write, read or truncate needs it (never when the file was opened with O_TRUNC or created).
+ *
+ * All of its state is private; it changes only through the transitions below, each of which
+ * refuses (IllegalTransition) where it makes no sense.
  */
 export class StagedFile {
-  size: number;
-  mtimeMs: number;
-  /** Local bytes differ from the service's. */
-  dirty = false;
-  /** A time set by utimens while open, applied when the file is committed. */
-  pendingMtimeMs?: number;
-  /** The path was unlinked or renamed over while open: nothing may be uploaded for it. */
-  detached = false;
-  /** The last commit failed and nothing changed since: closing must not try (and log) again. */
-  commitFailed = false;
-  handles = 0;
+  private _state: StagedFileState;
+  private _path: string;
+  private _remote: RemoteEntry | undefined;
+  private _size: number;
+  private _mtimeMs: number;
+  /** A time set by utimens while unsent changes exist, applied with the upload. */
+  private _pendingMtimeMs?: number;
+  private _handles = 0;
   private fh?: fs.FileHandle;
   private opening?: Promise<fs.FileHandle>;
   private fetched: boolean;
@@ -27,32 +30,109 @@ export class StagedFile {
   private lock: Promise<void> = Promise.resolve();
 
   constructor(
-    public path: string,
+    path: string,
     readonly stagingPath: string,
     /** What the service holds now (undefined for a new file). */
-    public remote: RemoteEntry | undefined,
+    remote: RemoteEntry | undefined,
     /** Downloads the remote content into the staging file. */
     private readonly fetchRemote: (into: fs.FileHandle, entry: RemoteEntry) => Promise<void>,
     opts: { truncate: boolean },
   ) {
+    this._path = path;
+    this._remote = remote;
     this.fetched = !remote || opts.truncate || remote.size === 0;
-    this.size = this.fetched ? 0 : remote!.size;
-    this.mtimeMs = remote?.mtimeMs ?? Date.now();
-    if (!remote || (opts.truncate && remote.size > 0)) this.dirty = true;
+    this._size = this.fetched ? 0 : remote!.size;
+    this._mtimeMs = remote?.mtimeMs ?? Date.now();
+    // A new file, or an existing one emptied by O_TRUNC, differs from the service already.
+    this._state = !remote || (opts.truncate && remote.size > 0) ? 'dirty' : 'open';
+  }
+
+  get state(): StagedFileState {
+    return this._state;
+  }
+  get path(): string {
+    return this._path;
+  }
+  /** What the service holds now (undefined while a new file was never committed). */
+  get remote(): RemoteEntry | undefined {
+    return this._remote;
+  }
+  get size(): number {
+    return this._size;
+  }
+  get mtimeMs(): number {
+    return this._mtimeMs;
+  }
+  get pendingMtimeMs(): number | undefined {
+    return this._pendingMtimeMs;
+  }
+  get handles(): number {
+    return this._handles;
+  }
+  get detached(): boolean {
+    return this._state === 'detached';
+  }
+  /** Written bytes (or a time) that the service does not have yet, whether or not a commit is trying. */
+  get hasUnsentChanges(): boolean {
+    return holdsUnsentChanges(this._state);
   }
 
   /** What stat shows while the file is open here. */
   entry(): RemoteEntry {
-    const now = this.mtimeMs;
+    const now = this._mtimeMs;
     return {
-      id: this.remote?.id ?? `local:${this.stagingPath}`,
-      name: this.path.slice(this.path.lastIndexOf('/') + 1),
+      id: this._remote?.id ?? `local:${this.stagingPath}`,
+      name: this._path.slice(this._path.lastIndexOf('/') + 1),
       isDir: false,
-      size: this.size,
-      mtimeMs: this.pendingMtimeMs ?? now,
-      birthtimeMs: this.remote?.birthtimeMs ?? now,
+      size: this._size,
+      mtimeMs: this._pendingMtimeMs ?? now,
+      birthtimeMs: this._remote?.birthtimeMs ?? now,
     };
   }
+
+  // ── transitions driven by the registry and namespace operations ──
+
+  /** One more handle shares this file. A detached file is out of the registry: nobody can join it. */
+  addHandle(): void {
+    this.refuseIn(['detached'], 'addHandle');
+    this._handles++;
+  }
+
+  /** One handle closed; returns how many remain. */
+  dropHandle(): number {
+    if (this._handles === 0) throw new IllegalTransition(this._path, this._state, 'dropHandle with no handle open');
+    return --this._handles;
+  }
+
+  /** The path was unlinked or renamed over while open: nothing may be uploaded for it any more. */
+  detach(): void {
+    this.refuseIn(['detached'], 'detach');
+    this._state = 'detached';
+  }
+
+  /** The file was renamed on the service while open here: it is now known by `to`. */
+  followRename(to: string): void {
+    this.refuseIn(['detached'], 'followRename');
+    this._path = to;
+  }
+
+  /** utimens while unsent changes exist: the time goes with the upload rather than ahead of it. */
+  setPendingTime(mtimeMs: number): void {
+    this.refuseIn(['open', 'committed', 'detached'], 'setPendingTime');
+    this._pendingMtimeMs = mtimeMs;
+  }
+
+  /**
+   * The service's entry changed without an upload (its time was set directly). Unsent bytes stay
+   * unsent; during a commit it is refused, as the upload's own entry is about to replace it.
+   */
+  remoteChanged(entry: RemoteEntry): void {
+    this.refuseIn(['committing'], 'remoteChanged');
+    this._remote = entry;
+    this._mtimeMs = entry.mtimeMs;
+  }
+
+  // ── content ──
 
   async write(buf: Buffer, len: number, pos: number): Promise<number> {
     return this.exclusive(async () => {
@@ -60,16 +140,15 @@ export class StagedFile {
       // A synchronous write into the page cache (tens of µs for 128 KiB) is cheaper than a
       // round trip through libuv's thread pool, and the staging write rate bounds `cp`.
       const n = writeSync(fh.fd, buf, 0, len, pos);
-      this.size = Math.max(this.size, pos + n);
-      this.touch();
+      this.markWritten(Math.max(this._size, pos + n));
       return n;
     });
   }
 
   async read(target: Buffer, len: number, pos: number): Promise<number> {
     const fh = await this.ready();
-    if (pos >= this.size) return 0;
-    const { bytesRead } = await fh.read(target, 0, Math.min(len, this.size - pos), pos);
+    if (pos >= this._size) return 0;
+    const { bytesRead } = await fh.read(target, 0, Math.min(len, this._size - pos), pos);
     return bytesRead;
   }
 
@@ -78,74 +157,92 @@ export class StagedFile {
       if (size === 0) this.fetched = true; // nothing of the old content is needed
       const fh = await this.ready();
       await fh.truncate(size);
-      this.size = size;
-      this.touch();
+      this.markWritten(size);
     });
   }
 
   /**
-   * Upload the staged bytes if they changed. Runs under the write lock so the upload sees one
-   * consistent file; `upload` resolves only when the service has committed them.
+   * Upload the staged bytes if they changed (or a time is pending), moving through committing to
+   * committed or failed. Runs under the write lock so the upload sees one consistent file;
+   * `upload` resolves only when the service has committed them. A detached file is never uploaded.
    */
-  commit(
-    upload: (src: UploadSource, mtimeMs: number | undefined) => Promise<RemoteEntry>,
-    progress?: (committedBytes: number, size: number) => void,
-  ): Promise<RemoteEntry | undefined> {
+  commit(upload: UploadFn, progress?: (committedBytes: number, size: number) => void): Promise<RemoteEntry | undefined> {
     return this.exclusive(async () => {
-      if (this.detached || (!this.dirty && this.pendingMtimeMs === undefined)) return undefined;
+      if (this._state !== 'dirty' && this._state !== 'failed') return undefined;
       const fh = await this.ready();
-      const size = this.size;
-      const src: UploadSource = {
-        size,
-        async read(offset, length, into) {
-          const buf = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
-          let got = 0;
-          while (got < length) {
-            const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
-            if (bytesRead === 0) break;
-            got += bytesRead;
-          }
-          return buf.subarray(0, got);
-        },
-        progress: progress && ((n) => progress(n, size)),
-      };
-      const entry = await upload(src, this.pendingMtimeMs);
-      this.remote = entry;
-      this.dirty = false;
-      this.pendingMtimeMs = undefined;
-      this.mtimeMs = entry.mtimeMs;
+      const mtimeMs = this._pendingMtimeMs;
+      this.beginCommit();
+      let entry: RemoteEntry;
+      try {
+        entry = await upload(snapshotOf(fh, this._size, progress), mtimeMs);
+      } catch (e) {
+        this.commitFailed();
+        throw e;
+      }
+      this.commitSucceeded(entry, mtimeMs);
       return entry;
     });
   }
 
-  /** Close the staging file; delete it when everything in it reached the service. */
+  /** Close the staging file; delete it unless it holds bytes the service never got (and may still want). */
   async close(): Promise<{ kept: boolean }> {
     await this.lock;
     await this.fh?.close();
     this.fh = undefined;
     this.opening = undefined;
-    const kept = this.dirty && !this.detached;
+    const kept = this._state === 'dirty' || this._state === 'failed';
     if (!kept) await fs.rm(this.stagingPath, { force: true });
     return { kept };
   }
 
-  private touch(): void {
-    this.dirty = true;
-    this.commitFailed = false;
-    this.mtimeMs = Date.now();
+  // ── transitions of the content and the commit (under the lock) ──
+
+  private markWritten(size: number): void {
+    this.refuseIn(['committing'], 'markWritten'); // writes wait for the upload's snapshot
+    this._size = size;
+    this._mtimeMs = Date.now();
+    // A detached file stays detached: its bytes are only the program's now.
+    if (this._state !== 'detached') this._state = 'dirty';
+  }
+
+  private beginCommit(): void {
+    this.allowOnlyIn(['dirty', 'failed'], 'beginCommit');
+    this._state = 'committing';
+  }
+
+  private commitSucceeded(entry: RemoteEntry, sentMtimeMs: number | undefined): void {
+    this.allowOnlyIn(['committing', 'detached'], 'commitSucceeded');
+    this._remote = entry;
+    this._mtimeMs = entry.mtimeMs;
+    // A time set while the upload ran was not part of it: it stays pending.
+    if (this._pendingMtimeMs === sentMtimeMs) this._pendingMtimeMs = undefined;
+    if (this._state === 'committing') this._state = this._pendingMtimeMs === undefined ? 'committed' : 'dirty';
+  }
+
+  private commitFailed(): void {
+    this.allowOnlyIn(['committing', 'detached'], 'commitFailed');
+    if (this._state === 'committing') this._state = 'failed';
+  }
+
+  private refuseIn(states: StagedFileState[], transition: string): void {
+    if (states.includes(this._state)) throw new IllegalTransition(this._path, this._state, transition);
+  }
+
+  private allowOnlyIn(states: StagedFileState[], transition: string): void {
+    if (!states.includes(this._state)) throw new IllegalTransition(this._path, this._state, transition);
   }
 
   private async ready(): Promise<fs.FileHandle> {
     this.opening ??= fs.open(this.stagingPath, fsc.O_RDWR | fsc.O_CREAT, 0o600);
     this.fh ??= await this.opening;
     if (!this.fetched) {
-      this.fetching ??= this.fetchRemote(this.fh, this.remote!).then(
+      this.fetching ??= this.fetchRemote(this.fh, this._remote!).then(
         () => {
           this.fetched = true;
         },
         (e: unknown) => {
           this.fetching = undefined;
-          throw e instanceof DriveError ? e : new DriveError('EIO', `${this.path}: fetching its current content failed: ${(e as Error).message}`);
+          throw e instanceof DriveError ? e : new DriveError('EIO', `${this._path}: fetching its current content failed: ${(e as Error).message}`);
         },
       );
       await this.fetching;
@@ -161,4 +258,22 @@ export class StagedFile {
     );
     return run;
   }
+}
+
+/** The staged bytes as an upload reads them: `size` is fixed when the commit starts. */
+function snapshotOf(fh: fs.FileHandle, size: number, progress?: (committedBytes: number, size: number) => void): UploadSource {
+  return {
+    size,
+    async read(offset, length, into) {
+      const buf = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return buf.subarray(0, got);
+    },
+    progress: progress && ((n) => progress(n, size)),
+  };
 }

@@ -1,32 +1,27 @@
 import type { promises as fs } from 'node:fs';
 import type { HttpClient } from '../../http/client.js';
 import type { Drive, DriveWriter, RemoteEntry } from '../../drives/types.js';
-import { DriveError, toDriveError } from '../../util/errors.js';
+import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import type { LinkCache } from '../link-cache.js';
 import type { MetadataCache } from '../metadata-cache.js';
 import { MemoryBudget } from '../prefetch/memory-budget.js';
 import { Prefetcher, DEFAULT_PREFETCH } from '../prefetch/prefetcher.js';
 import type { DownloadSlots } from '../prefetch/download-slots.js';
+import { Committer, type UploadProgress } from './committer.js';
 import { StagedFile } from './staged-file.js';
 import type { StagingArea } from './staging-area.js';
 
-/**
- * Every file currently being written, by mount path. Opening a path that is already staged
- * shares the staged file, so all handles (and `stat`) see the same bytes.
- */
-/** One upload under way: how much of it the service has acknowledged. */
-export interface UploadProgress {
-  path: string;
-  size: number;
-  committed: number;
-  startedMs: number;
-}
+export type { UploadProgress } from './committer.js';
 
+/**
+ * Every file currently being written, by mount path: the registry that owns each StagedFile's
+ * handles, renames and detaching. Opening a path that is already staged shares the staged file,
+ * so all handles (and `stat`) see the same bytes. Uploads go through the Committer.
+ */
 export class StagedFiles {
   private readonly files = new Map<string, StagedFile>();
-  /** Uploads running now, for progress lines. */
-  private readonly inFlight = new Set<UploadProgress>();
+  private readonly committer: Committer;
   /** Downloads of existing content for read-modify-write use their own small budget. */
   private readonly fetchBudget = new MemoryBudget(64 << 20);
 
@@ -36,7 +31,10 @@ export class StagedFiles {
       /** The service's cap on downloads in flight, shared with reads. */
       slots?: DownloadSlots;
     },
-  ) {}
+  ) {
+    const { log, metadata, links } = deps;
+    this.committer = new Committer({ log, metadata, links, writer: () => this.writer() });
+  }
 
   get(path: string): StagedFile | undefined {
     return this.files.get(path);
@@ -51,61 +49,38 @@ export class StagedFiles {
       const other = this.files.get(path);
       if (other) f = other;
       else this.files.set(path, f);
-    } else if (truncate) {
-      await f.truncate(0);
+      f.addHandle();
+    } else {
+      // Counted before the truncate waits, so an unlink meanwhile still finds this handle.
+      f.addHandle();
+      if (truncate) {
+        try {
+          await f.truncate(0);
+        } catch (e) {
+          f.dropHandle();
+          throw e;
+        }
+      }
     }
-    f.handles++;
     this.deps.metadata.put(path, f.entry());
     return f;
   }
 
   uploadsInFlight(): UploadProgress[] {
-    return [...this.inFlight].map((u) => ({ ...u }));
+    return this.committer.uploadsInFlight();
   }
 
-  /**
-   * Upload the file if it changed; resolves once the service has committed it. On failure the
-   * program gets the errno and the log names where the written bytes are kept.
-   */
-  async commit(f: StagedFile): Promise<void> {
-    const writer = this.writer();
-    try {
-      const started = Date.now();
-      const replaces = f.remote;
-      let progress: UploadProgress | undefined;
-      const entry = await f.commit(
-        async (src, mtimeMs) => {
-          progress = { path: f.path, size: src.size, committed: 0, startedMs: Date.now() };
-          this.inFlight.add(progress);
-          try {
-            return await writer.upload(f.path, src, { mtimeMs, replaces });
-          } finally {
-            this.inFlight.delete(progress);
-          }
-        },
-        (committed) => {
-          if (progress) progress.committed = committed;
-        },
-      );
-      if (entry) {
-        this.deps.log.debug({ path: f.path, bytes: entry.size, ms: Date.now() - started }, 'committed');
-        this.deps.links.forget(entry.id);
-        if (!f.detached) this.deps.metadata.put(f.path, entry);
-        this.deps.metadata.childChanged(f.path);
-      }
-    } catch (e) {
-      const err = toDriveError(e);
-      f.commitFailed = true;
-      this.deps.log.error({ path: f.path, errno: err.code, kept: f.stagingPath }, `writing ${f.path} failed: ${err.message} — the data written is kept in ${f.stagingPath}`);
-      throw err;
-    }
+  /** Upload the file if it changed; see Committer.commit. */
+  commit(f: StagedFile): Promise<void> {
+    return this.committer.commit(f);
   }
 
   /** One handle closed. The last one closes the staging file (kept if its bytes never reached the service). */
   async release(f: StagedFile): Promise<void> {
-    if (--f.handles > 0) return;
-    // flush normally committed already; this catches a close that skipped it.
-    if (f.dirty && !f.detached && !f.commitFailed) await this.commit(f).catch(() => undefined);
+    if (f.dropHandle() > 0) return;
+    // flush normally committed already; this catches a close that skipped it. A failed commit is
+    // not tried (and logged) again unless the file changed since.
+    if (f.state === 'dirty' || f.state === 'committing') await this.commit(f).catch(() => undefined);
     if (this.files.get(f.path) === f) this.files.delete(f.path);
     const { kept } = await f.close();
     if (kept) this.deps.log.debug({ path: f.path, kept: f.stagingPath }, 'staged file kept after a failed upload');
@@ -120,7 +95,7 @@ export class StagedFiles {
     const f = this.files.get(from);
     if (!f) return;
     this.files.delete(from);
-    f.path = to;
+    f.followRename(to);
     this.detach(to);
     this.files.set(to, f);
   }
@@ -129,7 +104,7 @@ export class StagedFiles {
   detach(path: string): void {
     const f = this.files.get(path);
     if (!f) return;
-    f.detached = true;
+    f.detach();
     this.files.delete(path);
   }
 

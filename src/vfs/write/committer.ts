@@ -1,0 +1,68 @@
+import type { DriveWriter } from '../../drives/types.js';
+import { toDriveError } from '../../util/errors.js';
+import type { Logger } from '../../util/log.js';
+import type { LinkCache } from '../link-cache.js';
+import type { MetadataCache } from '../metadata-cache.js';
+import type { StagedFile } from './staged-file.js';
+
+/** One upload under way: how much of it the service has acknowledged. */
+export interface UploadProgress {
+  path: string;
+  size: number;
+  committed: number;
+  startedMs: number;
+}
+
+/**
+ * Sends staged files to the service: the upload itself, its progress for stats lines, the
+ * caches that must learn the new entry, and the log line that names a failed file's kept bytes.
+ */
+export class Committer {
+  /** Uploads running now, for progress lines. */
+  private readonly inFlight = new Set<UploadProgress>();
+
+  constructor(
+    private readonly deps: { log: Logger; metadata: MetadataCache; links: LinkCache; writer: () => DriveWriter },
+  ) {}
+
+  uploadsInFlight(): UploadProgress[] {
+    return [...this.inFlight].map((u) => ({ ...u }));
+  }
+
+  /**
+   * Upload the file if it changed; resolves once the service has committed it. On failure the
+   * program gets the errno and the log names where the written bytes are kept.
+   */
+  async commit(f: StagedFile): Promise<void> {
+    const writer = this.deps.writer();
+    try {
+      const started = Date.now();
+      const replaces = f.remote;
+      let progress: UploadProgress | undefined;
+      const entry = await f.commit(
+        async (src, mtimeMs) => {
+          progress = { path: f.path, size: src.size, committed: 0, startedMs: Date.now() };
+          this.inFlight.add(progress);
+          try {
+            return await writer.upload(f.path, src, { mtimeMs, replaces });
+          } finally {
+            this.inFlight.delete(progress);
+          }
+        },
+        (committed) => {
+          if (progress) progress.committed = committed;
+        },
+      );
+      if (entry) {
+        this.deps.log.debug({ path: f.path, bytes: entry.size, ms: Date.now() - started }, 'committed');
+        this.deps.links.forget(entry.id);
+        if (!f.detached) this.deps.metadata.put(f.path, entry);
+        this.deps.metadata.childChanged(f.path);
+      }
+    } catch (e) {
+      const err = toDriveError(e);
+      this.deps.log.error({ path: f.path, errno: err.code, kept: f.stagingPath }, `writing ${f.path} failed: ${err.message} — the data written is kept in ${f.stagingPath}`);
+      throw err;
+    }
+  }
+}
