@@ -129,6 +129,8 @@ for (const service of SERVICES) {
     // What the rows did is what the service now holds (the emulators keep items as plain files).
     assert.equal(await fs.readFile(path.join(d.root, 'file.txt'), 'utf8'), 'he');
     assert.deepEqual((await fs.readdir(d.root)).sort(), ROOT_AFTER_WRITES[service]);
+    assert.deepEqual(await fs.readdir(path.join(d.root, 'folder')), ['inside.txt']);
+    assert.equal(await fs.readFile(path.join(d.root, 'folder', 'inside.txt'), 'utf8'), 'c\n');
     const day = (await fs.stat(path.join(d.root, 'file.txt'))).mtime.toISOString().slice(0, 10);
     if (service === 'onedrive') assert.equal(day, '2020-01-01');
     // The Open API keeps no client time: the stored time stays the service's own.
