@@ -222,7 +222,14 @@ export class AliyunDrive implements Drive {
   private async move(from: string, entry: RemoteEntry, to: string, o: { replaces?: RemoteEntry }): Promise<RemoteEntry> {
     const src = this.split(from);
     const dst = this.split(to);
-    const mode = o.replaces ? 'ignore' : 'refuse';
+    let replaces = o.replaces?.id === entry.id ? undefined : o.replaces;
+    if (replaces?.isDir) {
+      // The service never puts a folder in a folder's place (it refuses the name): the target
+      // is empty (the VFS checked), so it goes first, as rename(2) onto an empty folder expects.
+      await this.removeReplaced(to, replaces);
+      replaces = undefined;
+    }
+    const mode = replaces ? 'ignore' : 'refuse';
     try {
       let name = src.name;
       if (src.parent !== dst.parent) {
@@ -238,7 +245,7 @@ export class AliyunDrive implements Drive {
       if (name !== wanted) {
         await this.api.call('openFile/update', { drive_id: this.driveId, file_id: entry.id, name: wanted, check_name_mode: mode });
       }
-      if (o.replaces && o.replaces.id !== entry.id) await this.removeReplaced(to, o.replaces);
+      if (replaces) await this.removeReplaced(to, replaces);
       const got = await this.api.call<AliyunFile>('openFile/get', { drive_id: this.driveId, file_id: entry.id });
       const moved = got.file_extension === 'livp' ? { ...(await this.livp.present(got)), name: dst.name } : toEntry(got);
       this.forgetBelow(from);
