@@ -43,7 +43,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   const readOnly = o.readOnly === true || !remote.drive.writer;
   if (!o.readOnly && !remote.drive.writer) log.info(`remote "${remote.name}" cannot be written to: mounting read-only`);
   if (!readOnly && !utimensPassesMtime()) log.warn('the FUSE binding is unpatched (run npm run setup): times set by touch/cp -p/rsync may be wrong');
-  const vfs = new Vfs(remote.drive, remote.http, log, {
+  const vfs = new Vfs(remote.drive, log, {
     ...DEFAULT_VFS_OPTIONS,
     readOnly,
     cacheDir: o.cacheDir ? path.resolve(o.cacheDir) : defaultCacheDir(remote.name),

@@ -1,5 +1,5 @@
 import { joinPosix } from '../config/remote-spec.js';
-import type { Drive, DriveWriter, DownloadLink, Quota, DriveAbout, RemoteEntry, UploadSource } from './types.js';
+import type { Drive, DriveWriter, Quota, DriveAbout, RemoteEntry, UploadSource } from './types.js';
 
 /**
  * A drive seen from one of its folders (`drivemount mount NAME:/sub/path`). Works for every
@@ -40,8 +40,8 @@ export class SubtreeDrive implements Drive {
   list(path: string, dir?: RemoteEntry): Promise<RemoteEntry[]> {
     return this.inner.list(this.full(path), dir);
   }
-  downloadLink(path: string, entry: RemoteEntry): Promise<DownloadLink> {
-    return this.inner.downloadLink(this.full(path), entry);
+  readRange(path: string, entry: RemoteEntry, start: number, end: number, signal?: AbortSignal): AsyncIterable<Buffer> {
+    return this.inner.readRange(this.full(path), entry, start, end, signal);
   }
   quota(): Promise<Quota> {
     return this.inner.quota();

@@ -51,13 +51,6 @@ export interface DriveCapabilities {
   hash?: 'quickXor' | 'sha1' | 'sha256';
   /** One call finds an item by path. Without it, a lookup lists the parent folder (which names all siblings at once). */
   pathLookup: boolean;
-  /** Downloads the service allows in flight at once for the user (read-ahead stays within it). */
-  maxConcurrentDownloads?: number;
-  /**
-   * Error codes in a storage host's refusal that mean "too many downloads right now", not "link
-   * expired": such a download waits and tries again with the same link.
-   */
-  busyDownloadCodes?: readonly string[];
 }
 
 /** Bytes to upload, read on demand (from a staged local file) so memory stays bounded. */
@@ -100,8 +93,12 @@ export interface Drive {
   stat(path: string): Promise<RemoteEntry>;
   /** Every child of a folder, following all pages. */
   list(path: string, dir?: RemoteEntry): Promise<RemoteEntry[]>;
-  /** A fresh download link for a file. */
-  downloadLink(path: string, entry: RemoteEntry): Promise<DownloadLink>;
+  /**
+   * The bytes [start, end) of a file, in order. Ends early only where the file really ends (it is
+   * shorter than listed); throws DriveError (EIO once retries bring no progress). Retries, link
+   * refresh, waits for a busy service, resuming cut bodies and download caps are the driver's job.
+   */
+  readRange(path: string, entry: RemoteEntry, start: number, end: number, signal?: AbortSignal): AsyncIterable<Buffer>;
   quota(): Promise<Quota>;
   about(): Promise<DriveAbout>;
   close(): Promise<void>;

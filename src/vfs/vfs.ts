@@ -1,12 +1,10 @@
-import type { HttpClient } from '../http/client.js';
 import type { Drive, Quota, RemoteEntry } from '../drives/types.js';
 import { DriveError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import { LinkCache } from './link-cache.js';
 import { MetadataCache, splitPath } from './metadata-cache.js';
 import { NamespaceOps } from './namespace-ops.js';
 import { BufferPool } from './prefetch/buffer-pool.js';
-import { DownloadSlots } from './prefetch/download-slots.js';
+import { driveContent } from './prefetch/content-source.js';
 import { MemoryBudget } from './prefetch/memory-budget.js';
 import { DEFAULT_PREFETCH, Prefetcher, type PrefetchOptions } from './prefetch/prefetcher.js';
 import type { StagedFile } from './write/staged-file.js';
@@ -60,11 +58,9 @@ export interface VfsStats {
  */
 export class Vfs {
   readonly metadata: MetadataCache;
-  readonly links: LinkCache;
   readonly budget: MemoryBudget;
   readonly stats: VfsStats = { bytesRead: 0, bytesWritten: 0, openFiles: 0 };
   private readonly pool: BufferPool;
-  private readonly slots?: DownloadSlots;
   private readonly staged: StagedFiles;
   private readonly ns: NamespaceOps;
   private readonly handles = new Map<number, Handle>();
@@ -73,17 +69,13 @@ export class Vfs {
 
   constructor(
     readonly drive: Drive,
-    private readonly http: HttpClient,
     private readonly log: Logger,
     readonly opts: VfsOptions = DEFAULT_VFS_OPTIONS,
   ) {
     this.metadata = new MetadataCache(drive, { ttlMs: opts.dirCacheTtlMs, negativeTtlMs: opts.negativeCacheTtlMs });
-    this.links = new LinkCache(drive);
     this.budget = new MemoryBudget(opts.readAheadMemory);
     this.pool = new BufferPool(Math.min(opts.readAheadMemory, 256 << 20));
-    const maxDownloads = drive.capabilities.maxConcurrentDownloads;
-    if (maxDownloads) this.slots = new DownloadSlots(maxDownloads);
-    this.staged = new StagedFiles({ drive, http, log, metadata: this.metadata, links: this.links, staging: new StagingArea(opts.cacheDir), slots: this.slots });
+    this.staged = new StagedFiles({ drive, log, metadata: this.metadata, staging: new StagingArea(opts.cacheDir) });
     this.ns = new NamespaceOps(drive, this.metadata, this.staged);
   }
 
@@ -136,10 +128,7 @@ export class Vfs {
     } else {
       h.reader ??= new Prefetcher(
         h.entry.size,
-        {
-          http: this.http, links: this.links.forFile(h.path, h.entry), log: this.log, path: h.path,
-          pool: this.pool, slots: this.slots, busyCodes: this.drive.capabilities.busyDownloadCodes,
-        },
+        { content: driveContent(this.drive, h.path, h.entry), log: this.log, path: h.path, pool: this.pool },
         this.budget,
         this.opts.prefetch,
       );

@@ -5,23 +5,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { request } from 'undici';
 
 import type { Drive, DriveWriter, RemoteEntry, UploadSource } from '../../src/drives/types.js';
 import { DriveError } from '../../src/util/errors.js';
 
 /** Bytes `[start, end)` of a file, read through the driver's download path. */
 export async function readRange(drive: Drive, path: string, entry: RemoteEntry, start: number, end: number): Promise<Buffer> {
-  // after the content seam lands: collect drive.readRange(...)
-  //   const parts: Buffer[] = [];
-  //   for await (const b of drive.readRange(path, entry, start, end)) parts.push(b);
-  //   return Buffer.concat(parts);
-  const link = await drive.downloadLink(path, entry);
-  const whole = start === 0 && end === entry.size;
-  const res = await request(link.url, { headers: whole ? {} : { range: `bytes=${start}-${end - 1}` } });
-  const body = Buffer.from(await res.body.arrayBuffer());
-  assert.equal(res.statusCode, whole ? 200 : 206, `GET ${path} [${start}, ${end})`);
-  return body;
+  const parts: Buffer[] = [];
+  for await (const b of drive.readRange(path, entry, start, end)) parts.push(b);
+  return Buffer.concat(parts);
 }
 
 export interface ConformanceTarget {

@@ -261,13 +261,10 @@ async function registry() {
   const noop = () => undefined;
   const log = { debug: noop, info: noop, warn: noop, error: (_o: unknown, msg: string) => errors.push(msg) };
   const metadata = { put: noop, remove: noop, childChanged: noop };
-  const links = { forget: noop };
   const staged = new StagedFiles({
     drive: { name: 'fake', writer, capabilities: {} } as never,
-    http: {} as never,
     log: log as never,
     metadata: metadata as never,
-    links: links as never,
     staging: new StagingArea(await tempDir()),
   });
   return { staged, uploads, errors, state };

@@ -13,6 +13,8 @@ import { Pacer } from './pacer.js';
 import { aliyunExchange } from './tokens.js';
 import { uploadFile } from './upload.js';
 import { LivePhotos } from './live-photos.js';
+import { LinkedContent } from '../content/linked-content.js';
+import { forgettingWriter } from '../content/forgetting-writer.js';
 
 /** The longest download link the service grants (s); links are re-resolved when refused anyway. */
 const LINK_SECONDS = 14_400;
@@ -40,6 +42,8 @@ export class AliyunDrive implements Drive {
   /** Mount path → file id, learnt from listings. */
   private readonly ids = new Map<string, string>();
   private readonly livp: LivePhotos;
+  /** Reads through download links, within the service's cap on downloads per user. */
+  readonly content: LinkedContent;
 
   constructor(
     readonly name: string,
@@ -50,20 +54,25 @@ export class AliyunDrive implements Drive {
     this.api = new AliyunApi(deps.http, tokens, this.pacer, cfg.apiUrl);
     this.capabilities = {
       caseInsensitive: false, linksInListing: false, hash: 'sha1', pathLookup: false,
+    };
+    this.content = new LinkedContent({
+      http: deps.http,
+      log: deps.log,
+      resolve: (p, e) => this.downloadLink(p, e),
       maxConcurrentDownloads: cfg.maxConcurrentDownloads,
       // Aborted downloads count until the service sees their sockets close: a new one may race them.
-      busyDownloadCodes: ['ExceedMaxConcurrency'],
-    };
+      busyCodes: ['ExceedMaxConcurrency'],
+    });
     this.ids.set('/', cfg.rootFolderId);
     this.livp = new LivePhotos(cfg.livpFormat, deps.http, (id) => this.streamLink(id));
-    this.writer = {
+    this.writer = forgettingWriter({
       checkName: () => undefined, // the Open API documents no refused names
       upload: (p, src, o) => this.upload(p, src, o),
       mkdir: (p) => this.mkdir(p),
       move: (from, e, to, o) => this.move(from, e, to, o),
       remove: (p, e) => this.remove(p, e),
       // No setModified: the Open API keeps no client modification time (docs/semantics.md).
-    };
+    }, (id) => this.content.forget(id));
   }
 
   async connect(): Promise<void> {
@@ -124,7 +133,11 @@ export class AliyunDrive implements Drive {
     return out;
   }
 
-  async downloadLink(path: string, entry: RemoteEntry): Promise<DownloadLink> {
+  readRange(path: string, entry: RemoteEntry, start: number, end: number, signal?: AbortSignal): AsyncIterable<Buffer> {
+    return this.content.readRange(path, entry, start, end, signal);
+  }
+
+  private async downloadLink(path: string, entry: RemoteEntry): Promise<DownloadLink> {
     try {
       return await this.streamLink(entry.id);
     } catch (e) {

@@ -11,6 +11,8 @@ import { LINK_TRUST_MS, itemPath, toRemoteEntry, type ChildrenPage, type DriveIt
 import { oneDriveTokenSource } from './token-source.js';
 import { OneDriveWriter } from './onedrive-writer.js';
 import { summarizeDrive } from './drive-lookup.js';
+import { LinkedContent } from '../content/linked-content.js';
+import { forgettingWriter } from '../content/forgetting-writer.js';
 
 /** Clients use the largest page Graph allows: fewer round trips per listing. */
 const PAGE_SIZE = 1000;
@@ -26,6 +28,8 @@ interface DriveInfo {
 export class OneDriveDrive implements Drive {
   readonly capabilities: DriveCapabilities = { caseInsensitive: true, linksInListing: true, hash: 'quickXor', pathLookup: true };
   readonly writer: DriveWriter;
+  /** Reads through pre-authenticated links: from the listing, else fetched per item. */
+  readonly content: LinkedContent;
   private readonly api: GraphApi;
   /** The drive's base path under /v1.0, e.g. `/me/drive`. */
   private readonly base: string;
@@ -45,7 +49,8 @@ export class OneDriveDrive implements Drive {
     });
     this.api = new GraphApi(deps.http, tokens, `${cfg.graphUrl}/v1.0`);
     this.base = driveBase(cfg);
-    this.writer = new OneDriveWriter({
+    this.content = new LinkedContent({ http: deps.http, log: deps.log, resolve: (p, e) => this.downloadLink(p, e) });
+    const writer = new OneDriveWriter({
       api: this.api,
       http: deps.http,
       log: deps.log,
@@ -53,6 +58,7 @@ export class OneDriveDrive implements Drive {
       drivePath: (p) => this.drivePath(p),
       chunkSize: deps.chunkSize ?? 10 * 1024 * 1024,
     });
+    this.writer = forgettingWriter(writer, (id) => this.content.forget(id));
   }
 
   async connect(): Promise<void> {
@@ -100,7 +106,12 @@ export class OneDriveDrive implements Drive {
     return out;
   }
 
-  async downloadLink(path: string, entry: RemoteEntry): Promise<DownloadLink> {
+  readRange(path: string, entry: RemoteEntry, start: number, end: number, signal?: AbortSignal): AsyncIterable<Buffer> {
+    return this.content.readRange(path, entry, start, end, signal);
+  }
+
+  /** A fresh download link for a file (when the listing's one expired or was refused). */
+  private async downloadLink(path: string, entry: RemoteEntry): Promise<DownloadLink> {
     let item: DriveItem;
     try {
       item = await this.api.json<DriveItem>(`${this.base}/items/${encodeURIComponent(entry.id)}`);

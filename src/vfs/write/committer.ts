@@ -1,7 +1,6 @@
 import type { DriveWriter } from '../../drives/types.js';
 import { toDriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
-import type { LinkCache } from '../link-cache.js';
 import type { MetadataCache } from '../metadata-cache.js';
 import type { StagedFile } from './staged-file.js';
 
@@ -22,7 +21,7 @@ export class Committer {
   private readonly inFlight = new Set<UploadProgress>();
 
   constructor(
-    private readonly deps: { log: Logger; metadata: MetadataCache; links: LinkCache; writer: () => DriveWriter },
+    private readonly deps: { log: Logger; metadata: MetadataCache; writer: () => DriveWriter },
   ) {}
 
   uploadsInFlight(): UploadProgress[] {
@@ -55,7 +54,6 @@ export class Committer {
       );
       if (entry) {
         this.deps.log.debug({ path: f.path, bytes: entry.size, ms: Date.now() - started }, 'committed');
-        this.deps.links.forget(entry.id);
         if (!f.detached) this.deps.metadata.put(f.path, entry);
         this.deps.metadata.childChanged(f.path);
       }

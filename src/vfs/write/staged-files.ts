@@ -1,13 +1,11 @@
 import type { promises as fs } from 'node:fs';
-import type { HttpClient } from '../../http/client.js';
 import type { Drive, DriveWriter, RemoteEntry } from '../../drives/types.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
-import type { LinkCache } from '../link-cache.js';
 import type { MetadataCache } from '../metadata-cache.js';
 import { MemoryBudget } from '../prefetch/memory-budget.js';
 import { Prefetcher, DEFAULT_PREFETCH } from '../prefetch/prefetcher.js';
-import type { DownloadSlots } from '../prefetch/download-slots.js';
+import { driveContent } from '../prefetch/content-source.js';
 import { Committer, type UploadProgress } from './committer.js';
 import { StagedFile } from './staged-file.js';
 import type { StagingArea } from './staging-area.js';
@@ -27,13 +25,11 @@ export class StagedFiles {
 
   constructor(
     private readonly deps: {
-      drive: Drive; http: HttpClient; log: Logger; metadata: MetadataCache; links: LinkCache; staging: StagingArea;
-      /** The service's cap on downloads in flight, shared with reads. */
-      slots?: DownloadSlots;
+      drive: Drive; log: Logger; metadata: MetadataCache; staging: StagingArea;
     },
   ) {
-    const { log, metadata, links } = deps;
-    this.committer = new Committer({ log, metadata, links, writer: () => this.writer() });
+    const { log, metadata } = deps;
+    this.committer = new Committer({ log, metadata, writer: () => this.writer() });
   }
 
   get(path: string): StagedFile | undefined {
@@ -116,10 +112,10 @@ export class StagedFiles {
 
   /** Read-modify-write: bring the service's current bytes into the staging file, a few MiB at a time. */
   private async fetchInto(path: string, fh: fs.FileHandle, entry: RemoteEntry): Promise<void> {
-    const { http, log, links } = this.deps;
+    const { drive, log } = this.deps;
     const reader = new Prefetcher(
       entry.size,
-      { http, links: links.forFile(path, entry), log, path, slots: this.deps.slots, busyCodes: this.deps.drive.capabilities.busyDownloadCodes },
+      { content: driveContent(drive, path, entry), log, path },
       this.fetchBudget,
       { ...DEFAULT_PREFETCH, maxWindow: 16 << 20 },
     );

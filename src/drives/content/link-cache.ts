@@ -1,4 +1,4 @@
-import type { Drive, DownloadLink, RemoteEntry } from '../drives/types.js';
+import type { DownloadLink, RemoteEntry } from '../types.js';
 
 /**
  * Download links per item, reused until they expire or the storage host refuses them.
@@ -7,17 +7,10 @@ import type { Drive, DownloadLink, RemoteEntry } from '../drives/types.js';
 export class LinkCache {
   private readonly links = new Map<string, DownloadLink>();
   private readonly inflight = new Map<string, Promise<DownloadLink>>();
+  /** Links resolved through the service (not taken from a listing), for stats and tests. */
   resolutions = 0;
 
-  constructor(private readonly drive: Drive) {}
-
-  /** A provider bound to one file, as the range fetcher needs it. */
-  forFile(path: string, entry: RemoteEntry): LinkProvider {
-    return {
-      get: () => this.get(path, entry),
-      invalidate: (link) => this.invalidate(entry.id, link),
-    };
-  }
+  constructor(private readonly resolve: (path: string, entry: RemoteEntry) => Promise<DownloadLink>) {}
 
   async get(path: string, entry: RemoteEntry): Promise<DownloadLink> {
     const now = Date.now();
@@ -30,8 +23,7 @@ export class LinkCache {
     let p = this.inflight.get(entry.id);
     if (!p) {
       this.resolutions++;
-      p = this.drive
-        .downloadLink(path, entry)
+      p = this.resolve(path, entry)
         .then((l) => {
           this.links.set(entry.id, l);
           return l;
@@ -51,9 +43,4 @@ export class LinkCache {
   forget(id: string): void {
     this.links.delete(id);
   }
-}
-
-export interface LinkProvider {
-  get(): Promise<DownloadLink>;
-  invalidate(link: DownloadLink): void;
 }
