@@ -5,7 +5,7 @@ import path from 'node:path';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { remoteSettingsFor, type EmulatorProcess } from '../src/emulators/emulator-process.js';
-import { MemoryCredentialStore } from '../src/config/credential-store.js';
+import { memoryRefreshTokenStore } from '../src/config/credential-store.js';
 import { createDrive } from '../src/drives/create-drive.js';
 import type { Drive, DriveWriter } from '../src/drives/types.js';
 import { HttpClient } from '../src/http/client.js';
@@ -36,7 +36,7 @@ export async function mintRefreshToken(emu: EmulatorProcess): Promise<string> {
 export async function directDrive(service: Service, emu: EmulatorProcess, chunkSize?: number): Promise<{ drive: Drive & { writer: DriveWriter }; http: HttpClient }> {
   const http = new HttpClient();
   const refreshToken = await mintRefreshToken(emu);
-  const drive = createDrive('bench', remoteSettingsFor(service, emu.info, refreshToken), { http, store: new MemoryCredentialStore(refreshToken), log: silentLogger, chunkSize });
+  const drive = createDrive('bench', remoteSettingsFor(service, emu.info, refreshToken), { http, store: memoryRefreshTokenStore(refreshToken), log: silentLogger, chunkSize });
   await drive.connect();
   return { drive: drive as Drive & { writer: DriveWriter }, http };
 }

@@ -1,5 +1,6 @@
 import type { HttpClient } from '../http/client.js';
 import type { CredentialStore } from '../config/credential-store.js';
+import type { RefreshTokenCredential } from '../config/credential.js';
 import { ConfigError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { Drive } from './types.js';
@@ -10,7 +11,7 @@ import { AliyunDrive } from './aliyundrive/aliyundrive-drive.js';
 
 export const DRIVE_TYPES = ['onedrive', 'aliyundrive-open'] as const;
 type DriveType = (typeof DRIVE_TYPES)[number];
-type DriveDeps = { http: HttpClient; store: CredentialStore; log: Logger; chunkSize?: number };
+type DriveDeps = { http: HttpClient; store: CredentialStore<RefreshTokenCredential>; log: Logger; chunkSize?: number };
 
 /** Each type's settings parser (which validates) and driver. */
 const DRIVERS: Record<DriveType, { parse(name: string, remote: Record<string, unknown>): unknown; build(name: string, remote: Record<string, unknown>, deps: DriveDeps): Drive }> = {

@@ -1,5 +1,6 @@
 import type { HttpClient } from '../../http/client.js';
 import type { CredentialStore } from '../../config/credential-store.js';
+import type { RefreshTokenCredential } from '../../config/credential.js';
 import { joinPosix } from '../../config/remote-spec.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
@@ -33,7 +34,7 @@ export class OneDriveDrive implements Drive {
   constructor(
     readonly name: string,
     private readonly cfg: OneDriveConfig,
-    deps: { http: HttpClient; store: CredentialStore; log: Logger; chunkSize?: number },
+    deps: { http: HttpClient; store: CredentialStore<RefreshTokenCredential>; log: Logger; chunkSize?: number },
   ) {
     const tokens = oneDriveTokenSource(deps.http, {
       tokenUrl: `${cfg.authUrl}/${encodeURIComponent(cfg.tenant)}/oauth2/v2.0/token`,
