@@ -36,7 +36,7 @@ export async function mintRefreshToken(emu: EmulatorProcess): Promise<string> {
 export async function directDrive(service: Service, emu: EmulatorProcess, chunkSize?: number): Promise<{ drive: Drive & { writer: DriveWriter }; http: HttpClient }> {
   const http = new HttpClient();
   const refreshToken = await mintRefreshToken(emu);
-  const drive = createDrive('bench', remoteSettingsFor(service, emu.info, refreshToken), { http, store: memoryRefreshTokenStore(refreshToken), log: silentLogger, chunkSize });
+  const drive = createDrive('bench', remoteSettingsFor(service, emu.info, refreshToken), { http, store: memoryRefreshTokenStore(refreshToken), log: silentLogger }, { chunkSize });
   await drive.connect();
   return { drive: drive as Drive & { writer: DriveWriter }, http };
 }

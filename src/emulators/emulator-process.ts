@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import readline from 'node:readline';
+import { findDriverByEmulator } from '../drives/registry.js';
 
 /** What `drivemount emulate` prints once listening. */
 export interface EmulatorInfo {
@@ -64,9 +65,8 @@ export async function spawnEmulator(service: 'onedrive' | 'aliyundrive', args: s
 }
 
 /** The config-file settings of a remote that talks to this emulator (what a login would produce). */
-export function remoteSettingsFor(service: 'onedrive' | 'aliyundrive', info: EmulatorInfo, refreshToken = info.refreshToken): Record<string, unknown> {
-  if (service === 'aliyundrive') {
-    return { type: 'aliyundrive-open', refreshToken, clientId: info.clientId, clientSecret: info.clientSecret, apiUrl: info.url };
-  }
-  return { type: 'onedrive', refreshToken, clientId: info.clientId, clientSecret: info.clientSecret, authUrl: info.url, graphUrl: info.url };
+export function remoteSettingsFor(service: string, info: EmulatorInfo, refreshToken = info.refreshToken): Record<string, unknown> {
+  const d = findDriverByEmulator(service);
+  if (!d) throw new Error(`no driver is emulated by "${service}"`);
+  return d.emulator.remoteSettings(info, refreshToken);
 }

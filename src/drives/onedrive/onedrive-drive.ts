@@ -1,6 +1,7 @@
 import type { HttpClient } from '../../http/client.js';
 import type { CredentialStore } from '../../config/credential-store.js';
 import type { RefreshTokenCredential } from '../../config/credential.js';
+import type { DriveDeps, MountOptions } from '../descriptor.js';
 import { joinPosix } from '../../config/remote-spec.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
@@ -34,7 +35,8 @@ export class OneDriveDrive implements Drive {
   constructor(
     readonly name: string,
     private readonly cfg: OneDriveConfig,
-    deps: { http: HttpClient; store: CredentialStore<RefreshTokenCredential>; log: Logger; chunkSize?: number },
+    deps: DriveDeps<RefreshTokenCredential>,
+    options: MountOptions = {},
   ) {
     const tokens = oneDriveTokenSource(deps.http, {
       tokenUrl: `${cfg.authUrl}/${encodeURIComponent(cfg.tenant)}/oauth2/v2.0/token`,
@@ -52,7 +54,7 @@ export class OneDriveDrive implements Drive {
       log: deps.log,
       base: this.base,
       drivePath: (p) => this.drivePath(p),
-      chunkSize: deps.chunkSize ?? 10 * 1024 * 1024,
+      chunkSize: options.chunkSize ?? 10 * 1024 * 1024,
     });
   }
 
