@@ -1,5 +1,6 @@
 // Pieces both benchmarks use: a mount of the emulator in its own process, a direct client
 // built from the same driver code, and the figure table.
+import { DRIVERS } from '../src/drives/registry.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -13,13 +14,14 @@ import { silentLogger } from '../src/util/log.js';
 
 export const MiB = 1 << 20;
 
-export type Service = 'onedrive' | 'aliyundrive';
+export type Service = string;
 
-/** `--driver onedrive|aliyundrive` from the command line (default onedrive). */
+/** `--driver SERVICE` from the command line: any emulated driver (default the first registered). */
 export function driverArg(args: string[]): Service {
+  const services = DRIVERS.map((d) => d.emulator.service);
   const i = args.indexOf('--driver');
-  const v = i >= 0 ? args[i + 1] : 'onedrive';
-  if (v !== 'onedrive' && v !== 'aliyundrive') throw new Error(`--driver takes onedrive or aliyundrive, not ${v}`);
+  const v = i >= 0 ? args[i + 1] : services[0]!;
+  if (v === undefined || !services.includes(v)) throw new Error(`--driver takes ${services.join(' or ')}, not ${v}`);
   return v;
 }
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));

@@ -3,7 +3,8 @@ import { editConfig, readConfigOrEmpty, resolveConfigPath } from '../config/conf
 import { lookupRemote } from '../config/remote-spec.js';
 import { isSecretSetting, maskedRemote, maskSecret } from '../config/secrets.js';
 import { settingValue, validateRemote } from '../drives/create-drive.js';
-import { findDriver } from '../drives/registry.js';
+import { DRIVERS, findDriver } from '../drives/registry.js';
+import { remoteTypesHelp } from './types-help.js';
 import { ConfigError } from '../util/errors.js';
 
 type Out = (line: string) => void;
@@ -33,6 +34,7 @@ export function registerConfigCommands(program: Command): void {
     .description('change settings: drivemount config set NAME key=value … (key= removes the key)')
     .argument('<name>')
     .argument('<settings...>', 'key=value pairs')
+    .addHelpText('after', remoteTypesHelp())
     .action(async (name: string, pairs: string[]) => configSet(file(), name, pairs));
   config
     .command('path')
@@ -44,7 +46,7 @@ export async function configList(file: string, out: Out = stdout): Promise<void>
   const cfg = await readConfigOrEmpty(file);
   const names = Object.keys(cfg.remotes).sort();
   if (names.length === 0) {
-    out(`no remotes in ${file} — add one with "drivemount login onedrive|aliyundrive --name NAME"`);
+    out(`no remotes in ${file} — add one with "drivemount login ${DRIVERS.map((d) => d.login.command).join('|')} --name NAME"`);
     return;
   }
   const width = Math.max(...names.map((n) => n.length));

@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import type { CredentialCodec } from '../config/credential.js';
 import type { CredentialStore } from '../config/credential-store.js';
 import type { EmulatorInfo } from '../emulators/emulator-process.js';
@@ -48,8 +49,8 @@ export interface DriverDescriptor<Cfg = unknown, C = unknown> {
   credential: CredentialCodec<C>;
   /** One line for `config list`: where the remote points. */
   summary(remote: Record<string, unknown>): string;
-  /** The command `drivemount login <command>` that creates such a remote. */
-  login: { command: string };
+  /** `drivemount login <command>`, which creates such a remote: its name and how it adds itself to the CLI. */
+  login: { command: string; register(login: Command, program: Command): void };
   /** The HTTP emulator of this service (`drivemount emulate <service>`), and a remote that talks to it. */
   emulator: {
     service: string;

@@ -1,4 +1,5 @@
 import { refreshTokenCodec } from '../../config/credential.js';
+import { registerAliyunLogin } from '../../cli/login/aliyun-command.js';
 import { defineDriver } from '../descriptor.js';
 import { AliyunDrive } from './aliyundrive-drive.js';
 import { parseAliyunConfig } from './config.js';
@@ -29,7 +30,7 @@ export const aliyunDescriptor = defineDriver({
     parts.push(r.renewApiUrl ? 'renew API' : 'own app');
     return parts.join(', ');
   },
-  login: { command: 'aliyundrive' },
+  login: { command: 'aliyundrive', register: registerAliyunLogin },
   emulator: {
     service: 'aliyundrive',
     remoteSettings: (info, refreshToken) => ({

@@ -1,4 +1,5 @@
 import { refreshTokenCodec } from '../../config/credential.js';
+import { registerOneDriveLogin } from '../../cli/login/onedrive-command.js';
 import { defineDriver } from '../descriptor.js';
 import { parseOneDriveConfig } from './config.js';
 import { OneDriveDrive } from './onedrive-drive.js';
@@ -27,7 +28,7 @@ export const oneDriveDescriptor = defineDriver({
     if (r.rootPath && r.rootPath !== '/') parts.push(`folder ${String(r.rootPath)}`);
     return parts.join(', ');
   },
-  login: { command: 'onedrive' },
+  login: { command: 'onedrive', register: registerOneDriveLogin },
   emulator: {
     service: 'onedrive',
     remoteSettings: (info, refreshToken) => ({

@@ -1,10 +1,7 @@
-import type { HttpClient } from '../../http/client.js';
-import type { CredentialStore } from '../../config/credential-store.js';
 import type { RefreshTokenCredential } from '../../config/credential.js';
 import type { DriveDeps, MountOptions } from '../descriptor.js';
 import { joinPosix } from '../../config/remote-spec.js';
 import { DriveError } from '../../util/errors.js';
-import type { Logger } from '../../util/log.js';
 import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry } from '../types.js';
 import { driveBase, type OneDriveConfig } from './config.js';
 import { GraphApi } from './graph-api.js';
