@@ -1,11 +1,12 @@
 // Pieces both benchmarks use: a mount of the emulator in its own process, a direct client
 // built from the same driver code, and the figure table.
+import { DRIVERS } from '../src/drives/registry.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { remoteSettingsFor, type EmulatorProcess } from '../src/emulators/emulator-process.js';
-import { MemoryCredentialStore } from '../src/config/credential-store.js';
+import { memoryRefreshTokenStore } from '../src/config/credential-store.js';
 import { createDrive } from '../src/drives/create-drive.js';
 import type { Drive, DriveWriter } from '../src/drives/types.js';
 import { HttpClient } from '../src/http/client.js';
@@ -13,13 +14,14 @@ import { silentLogger } from '../src/util/log.js';
 
 export const MiB = 1 << 20;
 
-export type Service = 'onedrive' | 'aliyundrive';
+export type Service = string;
 
-/** `--driver onedrive|aliyundrive` from the command line (default onedrive). */
+/** `--driver SERVICE` from the command line: any emulated driver (default the first registered). */
 export function driverArg(args: string[]): Service {
+  const services = DRIVERS.map((d) => d.emulator.service);
   const i = args.indexOf('--driver');
-  const v = i >= 0 ? args[i + 1] : 'onedrive';
-  if (v !== 'onedrive' && v !== 'aliyundrive') throw new Error(`--driver takes onedrive or aliyundrive, not ${v}`);
+  const v = i >= 0 ? args[i + 1] : services[0]!;
+  if (v === undefined || !services.includes(v)) throw new Error(`--driver takes ${services.join(' or ')}, not ${v}`);
   return v;
 }
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -36,7 +38,7 @@ export async function mintRefreshToken(emu: EmulatorProcess): Promise<string> {
 export async function directDrive(service: Service, emu: EmulatorProcess, chunkSize?: number): Promise<{ drive: Drive & { writer: DriveWriter }; http: HttpClient }> {
   const http = new HttpClient();
   const refreshToken = await mintRefreshToken(emu);
-  const drive = createDrive('bench', remoteSettingsFor(service, emu.info, refreshToken), { http, store: new MemoryCredentialStore(refreshToken), log: silentLogger, chunkSize });
+  const drive = createDrive('bench', remoteSettingsFor(service, emu.info, refreshToken), { http, store: memoryRefreshTokenStore(refreshToken), log: silentLogger }, { chunkSize });
   await drive.connect();
   return { drive: drive as Drive & { writer: DriveWriter }, http };
 }

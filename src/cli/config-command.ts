@@ -3,6 +3,8 @@ import { editConfig, readConfigOrEmpty, resolveConfigPath } from '../config/conf
 import { lookupRemote } from '../config/remote-spec.js';
 import { isSecretSetting, maskedRemote, maskSecret } from '../config/secrets.js';
 import { settingValue, validateRemote } from '../drives/create-drive.js';
+import { DRIVERS, findDriver } from '../drives/registry.js';
+import { remoteTypesHelp } from './types-help.js';
 import { ConfigError } from '../util/errors.js';
 
 type Out = (line: string) => void;
@@ -32,6 +34,7 @@ export function registerConfigCommands(program: Command): void {
     .description('change settings: drivemount config set NAME key=value … (key= removes the key)')
     .argument('<name>')
     .argument('<settings...>', 'key=value pairs')
+    .addHelpText('after', remoteTypesHelp())
     .action(async (name: string, pairs: string[]) => configSet(file(), name, pairs));
   config
     .command('path')
@@ -43,7 +46,7 @@ export async function configList(file: string, out: Out = stdout): Promise<void>
   const cfg = await readConfigOrEmpty(file);
   const names = Object.keys(cfg.remotes).sort();
   if (names.length === 0) {
-    out(`no remotes in ${file} — add one with "drivemount login onedrive|aliyundrive --name NAME"`);
+    out(`no remotes in ${file} — add one with "drivemount login ${DRIVERS.map((d) => d.login.command).join('|')} --name NAME"`);
     return;
   }
   const width = Math.max(...names.map((n) => n.length));
@@ -53,18 +56,9 @@ export async function configList(file: string, out: Out = stdout): Promise<void>
   }
 }
 
+/** Each driver says in one line where its remotes point. */
 function whereItPoints(r: Record<string, unknown>): string {
-  const parts: string[] = [];
-  if (r.type === 'onedrive') {
-    parts.push(r.siteId ? `site ${String(r.siteId)}` : r.driveId ? `drive ${String(r.driveId)}` : 'own drive');
-    if (r.region && r.region !== 'global') parts.push(`region ${String(r.region)}`);
-    if (r.rootPath && r.rootPath !== '/') parts.push(`folder ${String(r.rootPath)}`);
-  } else if (r.type === 'aliyundrive-open') {
-    parts.push(`${String(r.driveType ?? 'default')} drive`);
-    if (r.rootFolderId && r.rootFolderId !== 'root') parts.push(`folder id ${String(r.rootFolderId)}`);
-    parts.push(r.renewApiUrl ? 'renew API' : 'own app');
-  }
-  return parts.join(', ');
+  return findDriver(r.type)?.summary(r) ?? '';
 }
 
 export async function configShow(file: string, name: string | undefined, out: Out = stdout): Promise<void> {
@@ -98,7 +92,7 @@ export async function configSet(file: string, name: string, pairs: string[], out
     for (const { key, text } of changes) {
       if (text === '') delete remote[key];
       else remote[key] = settingValue(key === 'type' ? text : remote.type, key, text);
-      shown.push(text === '' ? `${key} removed` : `${key} = ${isSecretSetting(key) ? maskSecret(text) : JSON.stringify(remote[key])}`);
+      shown.push(text === '' ? `${key} removed` : `${key} = ${isSecretSetting(key, remote.type) ? maskSecret(text) : JSON.stringify(remote[key])}`);
     }
     validateRemote(name, remote);
     cfg.remotes[name] = remote;

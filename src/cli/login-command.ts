@@ -1,54 +1,8 @@
 import type { Command } from 'commander';
-import { aliyunLogin } from './login/aliyun-login.js';
-import { oneDriveLogin } from './login/onedrive-login.js';
+import { DRIVERS } from '../drives/registry.js';
 
-/** `drivemount login onedrive|aliyundrive`: from an account to a saved remote. */
+/** `drivemount login <service>`: from an account to a saved remote; each driver registers its own. */
 export function registerLoginCommands(program: Command): void {
   const login = program.command('login').description('sign in to a service and save the result as a remote');
-  login
-    .command('onedrive')
-    .description('sign in to OneDrive / SharePoint (authorization code with a loopback redirect, a pasted redirect, or a device code)')
-    .requiredOption('--name <name>', 'name of the remote to create (or to log in again)')
-    .option('--client-id <id>', 'Application (client) ID of your app registration')
-    .option('--client-secret <secret>', 'client secret of a web app registration (public clients have none)')
-    .option('--tenant <tenant>', 'directory (tenant) id or domain instead of "common"')
-    .option('--region <region>', 'global, cn (21Vianet), us (GCC High) or de')
-    .option('--no-browser', 'no local redirect: paste the address the browser ends on')
-    .option('--device-code', 'sign in on another device with a code (for machines without a browser)')
-    .option('--port <n>', 'loopback port the browser is redirected to', '53682')
-    .option('--drive-id <id>', 'mount this drive instead of your own')
-    .option('--site-url <url>', 'mount the document library of this SharePoint site (https://tenant.sharepoint.com/sites/x)')
-    .option('--root-path <path>', 'mount this folder of the drive (default /)')
-    .option('--auth-url <url>', 'login host override (proxies, the emulator)')
-    .option('--graph-url <url>', 'Graph host override (proxies, the emulator)')
-    .option('--timeout <seconds>', 'how long to wait for the sign-in', '300')
-    .addHelpText('after', `
-Examples:
-  drivemount login onedrive --name od --client-id 0b1c… --client-secret '…'
-  drivemount login onedrive --name team --client-id 0b1c… --site-url https://contoso.sharepoint.com/sites/team
-  drivemount login onedrive --name od --client-id 0b1c… --device-code        # on a headless server
-  drivemount login onedrive --name od --client-id 0b1c… --no-browser         # paste the redirected address`)
-    .action(async (o) => {
-      process.exitCode = await oneDriveLogin({ ...o, config: program.opts().config });
-    });
-  login
-    .command('aliyundrive')
-    .description('authorise an Aliyundrive (alipan) Open Platform app by QR code, or store a refresh token')
-    .requiredOption('--name <name>', 'name of the remote to create (or to log in again)')
-    .option('--client-id <id>', 'your Open Platform app id (needed for the QR login)')
-    .option('--client-secret <secret>', 'your Open Platform app secret')
-    .option('--refresh-token <token>', 'use this refresh token instead of the QR login ("-" reads it from stdin)')
-    .option('--renew-api-url <url>', 'refresh tokens through this online renew API instead of your own app')
-    .option('--drive-type <type>', 'default, resource or backup')
-    .option('--root-folder-id <id>', 'mount this folder (its file_id) instead of the root')
-    .option('--api-url <url>', 'API host override (proxies, the emulator)')
-    .option('--timeout <seconds>', 'how long to wait for the QR code to be confirmed', '300')
-    .option('--poll-interval <ms>', 'how often the QR status is asked', '2000')
-    .addHelpText('after', `
-Examples:
-  drivemount login aliyundrive --name ali --client-id abc… --client-secret …     # QR code in the terminal
-  drivemount login aliyundrive --name ali --renew-api-url https://api.example/alicloud/renewapi --refresh-token -`)
-    .action(async (o) => {
-      process.exitCode = await aliyunLogin({ ...o, config: program.opts().config });
-    });
+  for (const d of DRIVERS) d.login.register(login, program);
 }

@@ -7,6 +7,7 @@ import { demoCommand } from './demo-command.js';
 import { registerLoginCommands } from './login-command.js';
 import { registerConfigCommands } from './config-command.js';
 import { registerInspectCommands } from './inspect-commands.js';
+import { remoteTypesHelp } from './types-help.js';
 import { isNetworkError } from '../http/client.js';
 import path from 'node:path';
 import { defaultDaemonLog, isDaemonChild, runDetached } from './daemon.js';
@@ -116,6 +117,7 @@ withMountOptions(
 registerLoginCommands(program);
 registerConfigCommands(program);
 registerInspectCommands(program);
+program.addHelpText('after', remoteTypesHelp());
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ConfigError || e instanceof DriveError || e instanceof HttpError) {

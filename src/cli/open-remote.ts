@@ -1,7 +1,7 @@
 import { ConfigCredentialStore } from '../config/credential-store.js';
 import { readConfig, resolveConfigPath } from '../config/config-file.js';
 import { lookupRemote, parseRemoteSpec } from '../config/remote-spec.js';
-import { createDrive } from '../drives/create-drive.js';
+import { createDrive, driverFor } from '../drives/create-drive.js';
 import { SubtreeDrive } from '../drives/subtree-drive.js';
 import type { Drive } from '../drives/types.js';
 import { HttpClient } from '../http/client.js';
@@ -21,7 +21,7 @@ export async function openRemote(spec: string, configOpt: string | undefined, lo
   const cfg = await readConfig(configFile);
   const remote = lookupRemote(cfg, name, configFile);
   const http = new HttpClient({ logger: log });
-  let drive = createDrive(name, remote, { http, store: new ConfigCredentialStore(configFile, name), log, chunkSize: opts.chunkSize });
+  let drive = createDrive(name, remote, { http, store: new ConfigCredentialStore(configFile, name, driverFor(name, remote).credential), log }, { chunkSize: opts.chunkSize });
   if (subPath !== '/') drive = new SubtreeDrive(drive, subPath);
   try {
     await drive.connect();

@@ -1,55 +1,67 @@
 import { readConfig, withConfigLock, writeConfigAtomic } from './config-file.js';
+import type { CredentialCodec } from './credential.js';
 
 /**
- * Where a driver's rotating refresh token lives. The driver re-reads it before each refresh
- * (another mount of the same remote may have rotated it) and saves each new one at once.
+ * Where a driver's credential lives. The driver re-reads it before each renewal (another mount
+ * of the same remote may have rotated it) and saves each new one at once.
  */
-export interface CredentialStore {
-  /** Run a read-refresh-save cycle exclusively across processes. */
+export interface CredentialStore<C> {
+  /** Run a read-renew-save cycle exclusively across processes. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
-  loadRefreshToken(): Promise<string | undefined>;
-  saveRefreshToken(token: string): Promise<void>;
+  load(): Promise<C | undefined>;
+  save(credential: C): Promise<void>;
 }
 
-/** The config file's remote entry is the store: tokens are written back atomically, mode 0600. */
-export class ConfigCredentialStore implements CredentialStore {
-  constructor(private readonly file: string, private readonly remote: string) {}
+/**
+ * The config file's remote entry is the store: the codec says which keys hold the credential;
+ * they are written back atomically, mode 0600, other settings left as they are.
+ */
+export class ConfigCredentialStore<C> implements CredentialStore<C> {
+  constructor(
+    private readonly file: string,
+    private readonly remote: string,
+    private readonly codec: CredentialCodec<C>,
+  ) {}
 
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     return withConfigLock(this.file, fn);
   }
 
-  async loadRefreshToken(): Promise<string | undefined> {
+  async load(): Promise<C | undefined> {
     const cfg = await readConfig(this.file);
-    const t = cfg.remotes[this.remote]?.refreshToken;
-    return typeof t === 'string' ? t : undefined;
+    const entry = Object.hasOwn(cfg.remotes, this.remote) ? cfg.remotes[this.remote] : undefined;
+    return entry ? this.codec.read(entry) : undefined;
   }
 
   /** Called inside exclusive(): the lock is already held, so write without taking it again. */
-  async saveRefreshToken(token: string): Promise<void> {
-    await updateRemoteUnlocked(this.file, this.remote, token);
+  async save(credential: C): Promise<void> {
+    const cfg = await readConfig(this.file);
+    const entry = Object.hasOwn(cfg.remotes, this.remote) ? cfg.remotes[this.remote] : undefined;
+    if (!entry) return; // the remote was removed while mounted: nothing to keep
+    const values = this.codec.write(credential);
+    for (const key of this.codec.keys) {
+      if (values[key] === undefined) delete entry[key];
+      else entry[key] = values[key];
+    }
+    await writeConfigAtomic(this.file, cfg);
   }
 }
 
-async function updateRemoteUnlocked(file: string, remote: string, token: string): Promise<void> {
-  const cfg = await readConfig(file);
-  const r = cfg.remotes[remote];
-  if (!r) return; // the remote was removed while mounted: nothing to keep
-  r.refreshToken = token;
-  await writeConfigAtomic(file, cfg);
-}
-
-/** For tests and one-shot commands: keeps the token in memory only. */
-export class MemoryCredentialStore implements CredentialStore {
-  constructor(private token: string | undefined) {}
+/** For tests and one-shot commands: keeps the credential in memory only. */
+export class MemoryCredentialStore<C> implements CredentialStore<C> {
+  constructor(private credential: C | undefined) {}
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     return fn();
   }
-  async loadRefreshToken(): Promise<string | undefined> {
-    return this.token;
+  async load(): Promise<C | undefined> {
+    return this.credential;
   }
-  async saveRefreshToken(token: string): Promise<void> {
-    this.token = token;
+  async save(credential: C): Promise<void> {
+    this.credential = credential;
   }
 }
 
+/** A memory store holding one refresh token (tests, benchmarks). */
+export function memoryRefreshTokenStore(refreshToken: string | undefined): MemoryCredentialStore<{ refreshToken: string }> {
+  return new MemoryCredentialStore(refreshToken === undefined ? undefined : { refreshToken });
+}

@@ -1,8 +1,18 @@
-/** Settings whose values are credentials: never printed, only their presence and length. */
-export const SECRET_SETTINGS = ['refreshToken', 'clientSecret', 'accessToken', 'password'] as const;
+import { findDriver, secretSettingKeys } from '../drives/registry.js';
 
-export function isSecretSetting(key: string): boolean {
-  return (SECRET_SETTINGS as readonly string[]).includes(key);
+/** Credential-looking keys masked whatever the driver says (hand-edited files may carry them). */
+const ALWAYS_SECRET = ['accessToken', 'password'];
+
+/**
+ * Whether a setting holds a credential: never printed, only its presence and length. A known
+ * type's descriptor decides (its secret settings and credential keys); for an unknown type every
+ * key secret in any driver is masked.
+ */
+export function isSecretSetting(key: string, type?: unknown): boolean {
+  if (ALWAYS_SECRET.includes(key)) return true;
+  const d = findDriver(type);
+  if (!d) return secretSettingKeys().includes(key);
+  return d.credential.keys.includes(key) || d.settings.some((s) => s.key === key && s.secret === true);
 }
 
 export function maskSecret(value: unknown): string {
@@ -13,6 +23,6 @@ export function maskSecret(value: unknown): string {
 /** A copy of a remote's settings that is safe to print. */
 export function maskedRemote(remote: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(remote)) out[k] = isSecretSetting(k) ? maskSecret(v) : v;
+  for (const [k, v] of Object.entries(remote)) out[k] = isSecretSetting(k, remote.type) ? maskSecret(v) : v;
   return out;
 }

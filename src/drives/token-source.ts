@@ -1,4 +1,5 @@
 import type { CredentialStore } from '../config/credential-store.js';
+import type { RefreshTokenCredential } from '../config/credential.js';
 import { DriveError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 
@@ -29,7 +30,7 @@ export class TokenSource {
 
   constructor(
     private readonly exchange: (refreshToken: string) => Promise<TokenGrant>,
-    private readonly opts: { remote: string; store: CredentialStore; log: Logger },
+    private readonly opts: { remote: string; store: CredentialStore<RefreshTokenCredential>; log: Logger },
   ) {}
 
   async get(): Promise<string> {
@@ -57,7 +58,7 @@ export class TokenSource {
   private async doRefresh(): Promise<string> {
     const { store, remote, log } = this.opts;
     return store.exclusive(async () => {
-      const refreshToken = await store.loadRefreshToken();
+      const refreshToken = (await store.load())?.refreshToken;
       if (!refreshToken) throw this.loginAgain('no refresh token is stored');
       let grant: TokenGrant;
       try {
@@ -67,7 +68,7 @@ export class TokenSource {
         if (e instanceof DriveError) throw e;
         throw new DriveError('EIO', `remote "${remote}": token refresh failed: ${(e as Error).message}`, { cause: e });
       }
-      if (grant.refreshToken && grant.refreshToken !== refreshToken) await store.saveRefreshToken(grant.refreshToken);
+      if (grant.refreshToken && grant.refreshToken !== refreshToken) await store.save({ refreshToken: grant.refreshToken });
       this.accessToken = grant.accessToken;
       this.lifetimeMs = Math.max(1, grant.expiresInSec || 3600) * 1000;
       this.expiresAt = Date.now() + this.lifetimeMs;

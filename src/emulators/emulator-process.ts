@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import readline from 'node:readline';
+import { findDriverByEmulator } from '../drives/registry.js';
 
 /** What `drivemount emulate` prints once listening. */
 export interface EmulatorInfo {
@@ -28,7 +29,7 @@ const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
  * Run an emulator in its own process (the demo, tests and benchmarks do): it must not share an
  * event loop with a FUSE mount, and a mount must never be served by the process that uses it.
  */
-export async function spawnEmulator(service: 'onedrive' | 'aliyundrive', args: string[]): Promise<EmulatorProcess> {
+export async function spawnEmulator(service: string, args: string[]): Promise<EmulatorProcess> {
   const child = spawn(process.execPath, [MAIN, 'emulate', service, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const info = await new Promise<EmulatorInfo>((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout! });
@@ -64,9 +65,8 @@ export async function spawnEmulator(service: 'onedrive' | 'aliyundrive', args: s
 }
 
 /** The config-file settings of a remote that talks to this emulator (what a login would produce). */
-export function remoteSettingsFor(service: 'onedrive' | 'aliyundrive', info: EmulatorInfo, refreshToken = info.refreshToken): Record<string, unknown> {
-  if (service === 'aliyundrive') {
-    return { type: 'aliyundrive-open', refreshToken, clientId: info.clientId, clientSecret: info.clientSecret, apiUrl: info.url };
-  }
-  return { type: 'onedrive', refreshToken, clientId: info.clientId, clientSecret: info.clientSecret, authUrl: info.url, graphUrl: info.url };
+export function remoteSettingsFor(service: string, info: EmulatorInfo, refreshToken = info.refreshToken): Record<string, unknown> {
+  const d = findDriverByEmulator(service);
+  if (!d) throw new Error(`no driver is emulated by "${service}"`);
+  return d.emulator.remoteSettings(info, refreshToken);
 }

@@ -1,16 +1,24 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 
+import { secretSettingKeys } from '../drives/registry.js';
+
 export type { Logger };
 
 /**
- * Keys whose values are credentials. pino censors them wherever they appear in a
- * logged object, so a careless `log.debug({ body })` cannot leak a token.
+ * Keys whose values are credentials. pino censors them wherever they appear in a logged object,
+ * so a careless `log.debug({ body })` cannot leak a token: the wire names below, plus every
+ * setting a driver descriptor flags secret (read when a logger is made, so each driver's own
+ * credential keys are covered without being listed here).
  */
-const SECRET_KEYS = [
-  'refreshToken', 'refresh_token', 'accessToken', 'access_token', 'clientSecret', 'client_secret',
+const WIRE_SECRET_KEYS = [
+  'refresh_token', 'accessToken', 'access_token', 'client_secret',
   'authorization', 'Authorization', 'password', 'code', 'downloadUrl', 'uploadUrl',
 ];
-const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
+
+export function redactPaths(): string[] {
+  const keys = new Set([...WIRE_SECRET_KEYS, ...secretSettingKeys()]);
+  return [...keys].flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
+}
 
 export interface LogOptions {
   level?: LevelWithSilent;
@@ -24,7 +32,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
     {
       level: opts.level ?? 'info',
       base: undefined,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      redact: { paths: redactPaths(), censor: '[redacted]' },
     },
     dest,
   );

@@ -1,3 +1,4 @@
+import { DRIVERS } from '../../src/drives/registry.js';
 import { promises as fs, readFileSync } from 'node:fs';
 import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -54,10 +55,10 @@ export interface DriveFixture {
 }
 
 /** A temp folder, an emulator serving it, and a config file with a remote "od" pointing at it. */
-export type Service = 'onedrive' | 'aliyundrive';
+export type Service = string;
 
 /** Every service with a driver: suites that hold for all of them run once per service. */
-export const SERVICES: readonly Service[] = ['onedrive', 'aliyundrive'];
+export const SERVICES: readonly Service[] = DRIVERS.map((d) => d.emulator.service);
 
 export async function startDrive(
   opts: { service?: Service; emulatorArgs?: string[]; remote?: Record<string, unknown>; seed?: (root: string) => Promise<void> } = {},

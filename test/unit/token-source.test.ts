@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HttpClient } from '../../src/http/client.js';
 import { oneDriveTokenSource } from '../../src/drives/onedrive/token-source.js';
-import { MemoryCredentialStore } from '../../src/config/credential-store.js';
+import { memoryRefreshTokenStore } from '../../src/config/credential-store.js';
 import { DriveError } from '../../src/util/errors.js';
 import { silentLogger } from '../../src/util/log.js';
 import { tinyServer } from '../helpers/tiny-server.js';
@@ -32,20 +32,20 @@ async function tokenServer(expiresIn = 3600) {
   return { s, bodies, revoke: () => (valid = 'nothing') };
 }
 
-function source(url: string, store: MemoryCredentialStore, http: HttpClient) {
+function source(url: string, store: ReturnType<typeof memoryRefreshTokenStore>, http: HttpClient) {
   return oneDriveTokenSource(http, { tokenUrl: url + '/common/oauth2/v2.0/token', clientId: 'cid', clientSecret: 'sec', remote: 'od', store, log: silentLogger });
 }
 
 test('each rotated refresh token is saved before the access token is used; concurrent callers share one refresh', async () => {
   const { s, bodies } = await tokenServer();
   const http = new HttpClient();
-  const store = new MemoryCredentialStore('rt-0');
+  const store = memoryRefreshTokenStore('rt-0');
   const ts = source(s.url, store, http);
   try {
     const tokens = await Promise.all([ts.get(), ts.get(), ts.get()]);
     assert.deepEqual(tokens, ['at-1', 'at-1', 'at-1']);
     assert.equal(bodies.length, 1);
-    assert.equal(await store.loadRefreshToken(), 'rt-1');
+    assert.equal((await store.load())?.refreshToken, 'rt-1');
     const form = new URLSearchParams(bodies[0]);
     assert.equal(form.get('grant_type'), 'refresh_token');
     assert.equal(form.get('client_secret'), 'sec');
@@ -59,7 +59,7 @@ test('each rotated refresh token is saved before the access token is used; concu
 test('refreshes early when the access token is about to expire, and re-reads the stored token first', async () => {
   const { s } = await tokenServer(1); // 1 s tokens: always inside the early-refresh margin
   const http = new HttpClient();
-  const store = new MemoryCredentialStore('rt-0');
+  const store = memoryRefreshTokenStore('rt-0');
   const ts = source(s.url, store, http);
   try {
     assert.equal(await ts.get(), 'at-1');
@@ -79,7 +79,7 @@ test('refreshes early when the access token is about to expire, and re-reads the
 test('a refused refresh token is a fatal EACCES that tells the user to log in again', async () => {
   const { s, revoke } = await tokenServer();
   const http = new HttpClient();
-  const ts = source(s.url, new MemoryCredentialStore('rt-0'), http);
+  const ts = source(s.url, memoryRefreshTokenStore('rt-0'), http);
   try {
     revoke();
     await assert.rejects(ts.get(), (e: unknown) => e instanceof DriveError && e.fatal && e.code === 'EACCES' && /Log in again/.test(e.message) && /invalid_grant/.test(e.message));

@@ -8,7 +8,7 @@ import { startOneDriveEmulator } from '../../src/emulators/onedrive/server.js';
 import { OneDriveDrive } from '../../src/drives/onedrive/onedrive-drive.js';
 import { parseOneDriveConfig } from '../../src/drives/onedrive/config.js';
 import { verifyHash } from '../../src/drives/onedrive/upload-session.js';
-import { MemoryCredentialStore } from '../../src/config/credential-store.js';
+import { memoryRefreshTokenStore } from '../../src/config/credential-store.js';
 import { QuickXorHash } from '../../src/hash/quickxorhash.js';
 import { HttpClient } from '../../src/http/client.js';
 import { DriveError } from '../../src/util/errors.js';
@@ -34,7 +34,7 @@ test('an upload session that expires between fragments is started again, and the
   const http = new HttpClient();
   try {
     const cfg = parseOneDriveConfig('t', { type: 'onedrive', refreshToken: emu.refreshToken, clientId: emu.clientId, clientSecret: emu.clientSecret, authUrl: emu.url, graphUrl: emu.url });
-    const drive = new OneDriveDrive('t', cfg, { http, store: new MemoryCredentialStore(emu.refreshToken), log: silentLogger, chunkSize: FRAGMENT });
+    const drive = new OneDriveDrive('t', cfg, { http, store: memoryRefreshTokenStore(emu.refreshToken), log: silentLogger }, { chunkSize: FRAGMENT });
     const data = randomBytes(FRAGMENT * 16 + 1234); // > 4 MiB: goes through a session
     // The second fragment is read 1.5 s after the first: the 1 s session has expired by then.
     const entry = await drive.writer.upload('/slow.bin', source(data, 1500), {});

@@ -1,8 +1,8 @@
 import type { HttpClient } from '../../http/client.js';
-import type { CredentialStore } from '../../config/credential-store.js';
+import type { RefreshTokenCredential } from '../../config/credential.js';
+import type { DriveDeps } from '../descriptor.js';
 import { joinPosix } from '../../config/remote-spec.js';
 import { DriveError } from '../../util/errors.js';
-import type { Logger } from '../../util/log.js';
 import { TokenSource } from '../token-source.js';
 import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry, UploadSource } from '../types.js';
 import { AliyunApi } from './api.js';
@@ -48,7 +48,7 @@ export class AliyunDrive implements Drive {
   constructor(
     readonly name: string,
     private readonly cfg: AliyunConfig,
-    private readonly deps: { http: HttpClient; store: CredentialStore; log: Logger },
+    private readonly deps: DriveDeps<RefreshTokenCredential>,
   ) {
     const tokens = new TokenSource(aliyunExchange(deps.http, cfg), { remote: name, store: deps.store, log: deps.log });
     this.api = new AliyunApi(deps.http, tokens, this.pacer, cfg.apiUrl);

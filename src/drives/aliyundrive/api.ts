@@ -2,6 +2,13 @@ import type { HttpClient } from '../../http/client.js';
 import { HttpError } from '../../http/http-error.js';
 import type { TokenSource } from '../token-source.js';
 import type { Pacer, RateClass } from './pacer.js';
+import { withFreshToken } from '../fresh-token.js';
+
+/** The platform's codes for an access token it no longer accepts (a bare 401 counts too). */
+function isRejectedAliyunToken(e: unknown): boolean {
+  if (!(e instanceof HttpError) || e.status !== 401) return false;
+  return e.serviceCode === 'AccessTokenInvalid' || e.serviceCode === 'AccessTokenExpired' || !e.serviceCode;
+}
 
 /** Calls that only read may be resent after a network failure; the others may not. */
 const READ_ONLY = new Set(['openFile/list', 'openFile/get', 'openFile/get_by_path', 'openFile/getDownloadUrl', 'openFile/listUploadedParts', 'user/getDriveInfo', 'user/getSpaceInfo']);
@@ -21,25 +28,16 @@ export class AliyunApi {
 
   /** `body` may be built from the access token the call will carry (rapid upload's proof needs it). */
   async call<T>(path: string, body: object | ((accessToken: string) => object | Promise<object>), cls: RateClass = 'other'): Promise<T> {
-    for (let replay = 0; ; replay++) {
+    return withFreshToken(this.tokens, isRejectedAliyunToken, async (token) => {
+      // Each attempt, the replay too, waits its turn at the pacer.
       await this.pacer.take(cls);
-      const token = await this.tokens.get();
-      try {
-        return await this.http.json<T>({
-          method: 'POST',
-          url: `${this.apiUrl}/adrive/v1.0/${path}`,
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: JSON.stringify(typeof body === 'function' ? await body(token) : body),
-          idempotent: READ_ONLY.has(path),
-        });
-      } catch (e) {
-        const code = e instanceof HttpError ? e.serviceCode : undefined;
-        if (replay === 0 && e instanceof HttpError && e.status === 401 && (code === 'AccessTokenInvalid' || code === 'AccessTokenExpired' || !code)) {
-          this.tokens.invalidate(token);
-          continue;
-        }
-        throw e;
-      }
-    }
+      return this.http.json<T>({
+        method: 'POST',
+        url: `${this.apiUrl}/adrive/v1.0/${path}`,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(typeof body === 'function' ? await body(token) : body),
+        idempotent: READ_ONLY.has(path),
+      });
+    });
   }
 }

@@ -24,10 +24,6 @@ const KNOWN = [
   'removeWay', 'rapidUpload', 'livpFormat', 'internalUpload', 'maxConcurrentDownloads',
 ] as const;
 
-/** Settings that are not strings, so `config set` can type what the user typed. */
-export const ALIYUN_BOOLEAN_SETTINGS = ['rapidUpload', 'internalUpload'] as const;
-export const ALIYUN_NUMBER_SETTINGS = ['maxConcurrentDownloads'] as const;
-
 export function parseAliyunConfig(name: string, remote: Record<string, unknown>): AliyunConfig {
   const where = `remote "${name}"`;
   const f = new RemoteFields(remote, where);

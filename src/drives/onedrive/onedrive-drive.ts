@@ -1,8 +1,7 @@
-import type { HttpClient } from '../../http/client.js';
-import type { CredentialStore } from '../../config/credential-store.js';
+import type { RefreshTokenCredential } from '../../config/credential.js';
+import type { DriveDeps, MountOptions } from '../descriptor.js';
 import { joinPosix } from '../../config/remote-spec.js';
 import { DriveError } from '../../util/errors.js';
-import type { Logger } from '../../util/log.js';
 import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry } from '../types.js';
 import { driveBase, type OneDriveConfig } from './config.js';
 import { GraphApi } from './graph-api.js';
@@ -37,7 +36,8 @@ export class OneDriveDrive implements Drive {
   constructor(
     readonly name: string,
     private readonly cfg: OneDriveConfig,
-    deps: { http: HttpClient; store: CredentialStore; log: Logger; chunkSize?: number },
+    deps: DriveDeps<RefreshTokenCredential>,
+    options: MountOptions = {},
   ) {
     const tokens = oneDriveTokenSource(deps.http, {
       tokenUrl: `${cfg.authUrl}/${encodeURIComponent(cfg.tenant)}/oauth2/v2.0/token`,
@@ -56,7 +56,7 @@ export class OneDriveDrive implements Drive {
       log: deps.log,
       base: this.base,
       drivePath: (p) => this.drivePath(p),
-      chunkSize: deps.chunkSize ?? 10 * 1024 * 1024,
+      chunkSize: options.chunkSize ?? 10 * 1024 * 1024,
     });
     this.writer = forgettingWriter(writer, (id) => this.content.forget(id));
   }

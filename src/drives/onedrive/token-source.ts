@@ -1,6 +1,7 @@
 import type { HttpClient } from '../../http/client.js';
 import { HttpError } from '../../http/http-error.js';
 import type { CredentialStore } from '../../config/credential-store.js';
+import type { RefreshTokenCredential } from '../../config/credential.js';
 import type { Logger } from '../../util/log.js';
 import { RefreshRefused, TokenSource, type TokenGrant } from '../token-source.js';
 
@@ -44,7 +45,7 @@ export function aadExchange(http: HttpClient, o: { tokenUrl: string; clientId: s
 
 export function oneDriveTokenSource(
   http: HttpClient,
-  o: { tokenUrl: string; clientId: string; clientSecret?: string; remote: string; store: CredentialStore; log: Logger },
+  o: { tokenUrl: string; clientId: string; clientSecret?: string; remote: string; store: CredentialStore<RefreshTokenCredential>; log: Logger },
 ): TokenSource {
   return new TokenSource(aadExchange(http, o), o);
 }
