@@ -1,6 +1,6 @@
 import type { HttpClient } from '../../http/client.js';
 import type { CredentialStore } from '../../config/credential-store.js';
-import { joinPosix } from '../../config/remote-spec.js';
+import { joinPosix } from '../../util/posix-path.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry } from '../types.js';

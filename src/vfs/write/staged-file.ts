@@ -1,6 +1,7 @@
 import { promises as fs, constants as fsc, writeSync } from 'node:fs';
 import type { RemoteEntry, UploadSource } from '../../drives/types.js';
 import { DriveError } from '../../util/errors.js';
+import { baseName } from '../../util/posix-path.js';
 
 /**
  * A file being written through the mount, kept in a local staging file until it is committed.
@@ -46,7 +47,7 @@ export class StagedFile {
     const now = this.mtimeMs;
     return {
       id: this.remote?.id ?? `local:${this.stagingPath}`,
-      name: this.path.slice(this.path.lastIndexOf('/') + 1),
+      name: baseName(this.path),
       isDir: false,
       size: this.size,
       mtimeMs: this.pendingMtimeMs ?? now,
