@@ -7,7 +7,6 @@ import type { Drive, DownloadLink, RemoteEntry } from '../drives/types.js';
 export class LinkCache {
   private readonly links = new Map<string, DownloadLink>();
   private readonly inflight = new Map<string, Promise<DownloadLink>>();
-  resolutions = 0;
 
   constructor(private readonly drive: Drive) {}
 
@@ -29,7 +28,6 @@ export class LinkCache {
     }
     let p = this.inflight.get(entry.id);
     if (!p) {
-      this.resolutions++;
       p = this.drive
         .downloadLink(path, entry)
         .then((l) => {
