@@ -8,10 +8,10 @@ import { DEFAULT_VFS_OPTIONS, Vfs } from '../vfs/vfs.js';
 import { DEFAULT_PREFETCH } from '../vfs/prefetch/prefetcher.js';
 import { openRemote } from './open-remote.js';
 import { utimensPassesMtime } from '../fuse/binding.js';
-import os from 'node:os';
 import { MountStats } from './mount-stats.js';
 import { positive, seconds } from './option-numbers.js';
 import { reportMounted } from './daemon.js';
+import { defaultCacheDir } from '../util/paths.js';
 
 export interface MountCommandOptions {
   config?: string;
@@ -107,10 +107,5 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   return code;
 }
 
-/** $XDG_CACHE_HOME/drivemount/REMOTE (default ~/.cache/drivemount/REMOTE). */
-function defaultCacheDir(remote: string): string {
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'drivemount', remote);
-}
 
 

@@ -1,5 +1,6 @@
 import { ConfigError } from '../util/errors.js';
 import type { ConfigFile } from './config-file.js';
+import { normalizePosix } from '../util/posix-path.js';
 
 /** `NAME` or `NAME:/sub/path` as typed on the command line. */
 export interface RemoteSpec {
@@ -14,20 +15,6 @@ export function parseRemoteSpec(text: string): RemoteSpec {
   if (!name) throw new ConfigError(`"${text}" names no remote: use NAME or NAME:/path`);
   if (!sub.startsWith('/')) sub = '/' + sub;
   return { name, subPath: normalizePosix(sub) };
-}
-
-export function normalizePosix(p: string): string {
-  const parts: string[] = [];
-  for (const seg of p.split('/')) {
-    if (!seg || seg === '.') continue;
-    if (seg === '..') parts.pop();
-    else parts.push(seg);
-  }
-  return '/' + parts.join('/');
-}
-
-export function joinPosix(a: string, b: string): string {
-  return normalizePosix(`${a}/${b}`);
 }
 
 export function lookupRemote(cfg: ConfigFile, name: string, file: string): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { joinPosix } from '../config/remote-spec.js';
+import { joinPosix } from '../util/posix-path.js';
 import type { Drive, DriveWriter, Quota, DriveAbout, RemoteEntry, UploadSource } from './types.js';
 
 /**

@@ -1,11 +1,8 @@
-import { DriveError } from '../util/errors.js';
+import { DriveError, failureLevel } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { errnoFor } from './errno.js';
 
 export type Cb = (err: number, ...rest: unknown[]) => void;
-
-/** Errors that are part of normal life (lookups of absent names) and deserve no log line. */
-const QUIET = new Set(['ENOENT', 'EROFS', 'ENOTDIR', 'EISDIR', 'EEXIST', 'ENOTEMPTY']);
 
 export interface HandlerContext {
   log: Logger;
@@ -15,7 +12,7 @@ export interface HandlerContext {
 
 /**
  * Run one FUSE operation: answer exactly once, with values on success or a negative errno,
- * and one log line for failures a user should hear about.
+ * and one log line per failure at the level the error carries (see failureLevel).
  */
 export function runOp(ctx: HandlerContext, op: string, path: string, cb: Cb, fn: () => Promise<unknown[]>): void {
   fn().then(
@@ -32,8 +29,7 @@ export function runIo(ctx: HandlerContext, op: string, path: string, cb: (n: num
 function failure(ctx: HandlerContext, op: string, path: string, e: unknown): number {
   const code = e instanceof DriveError ? e.code : 'EIO';
   if (e instanceof DriveError && e.fatal) ctx.onFatal(e);
-  // Failed uploads are logged where they happen, with the place their data is kept.
-  const logged = op === 'flush' || op === 'fsync' || op === 'release';
-  if (!QUIET.has(code) && !logged) ctx.log.warn({ op, path, errno: code }, (e as Error).message);
+  const level = failureLevel(e);
+  if (level !== 'silent') ctx.log[level]({ op, path, errno: code }, e instanceof Error ? e.message : String(e));
   return errnoFor(e);
 }

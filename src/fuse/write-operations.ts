@@ -1,6 +1,6 @@
 import { errnoOf } from './errno.js';
 import { runIo, runOp, type Cb } from './handler.js';
-import type { OperationsContext } from './operations.js';
+import type { OperationsContext } from './context.js';
 
 /** How the patched binding hands over UTIME_OMIT ("leave it") and UTIME_NOW (see scripts/patch-binding.mjs). */
 const UTIME_OMIT_MS = 1;

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Drive, RemoteEntry } from '../drives/types.js';
 import { DriveError } from '../util/errors.js';
+import { splitPath } from '../util/posix-path.js';
 
 export interface MetadataCacheOptions {
   /** How long listings and stats are trusted (rclone's --dir-cache-time). */
@@ -166,10 +167,7 @@ export class MetadataCache {
   }
 }
 
-export function splitPath(path: string): { parent: string; name: string } {
-  const i = path.lastIndexOf('/');
-  return { parent: i <= 0 ? '/' : path.slice(0, i), name: path.slice(i + 1) };
-}
+export { splitPath } from '../util/posix-path.js';
 
 function notFound(path: string): DriveError {
   return new DriveError('ENOENT', `${path}: no such file or folder`);

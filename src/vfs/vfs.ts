@@ -10,6 +10,7 @@ import { DEFAULT_PREFETCH, Prefetcher, type PrefetchOptions } from './prefetch/p
 import type { StagedFile } from './write/staged-file.js';
 import { StagedFiles, type UploadProgress } from './write/staged-files.js';
 import { StagingArea } from './write/staging-area.js';
+import { cacheRoot } from '../util/paths.js';
 
 export interface VfsOptions {
   readOnly: boolean;
@@ -31,7 +32,7 @@ export const DEFAULT_VFS_OPTIONS: VfsOptions = {
   readAheadMemory: 512 << 20,
   prefetch: DEFAULT_PREFETCH,
   quotaTtlMs: 30_000,
-  cacheDir: '/tmp/drivemount-cache',
+  cacheDir: cacheRoot(),
 };
 
 export interface OpenFlags {

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { MemoryCredentialStore } from '../../src/config/credential-store.js';
+import { memoryRefreshTokenStore } from '../../src/config/credential-store.js';
 import { createDrive } from '../../src/drives/create-drive.js';
 import { startAliyunEmulator } from '../../src/emulators/aliyundrive/server.js';
 import { remoteSettingsFor } from '../../src/emulators/emulator-process.js';
@@ -20,7 +20,7 @@ async function aliyunTarget(): Promise<ConformanceTarget> {
   const emu = await startAliyunEmulator({ root });
   const http = new HttpClient({ logger: silentLogger });
   const settings = remoteSettingsFor('aliyundrive', { url: emu.url, port: emu.port, clientId: emu.clientId, clientSecret: emu.clientSecret, refreshToken: emu.refreshToken });
-  const drive = createDrive('conformance', settings, { http, store: new MemoryCredentialStore(emu.refreshToken), log: silentLogger });
+  const drive = createDrive('conformance', settings, { http, store: memoryRefreshTokenStore(emu.refreshToken), log: silentLogger });
   await drive.connect();
   return {
     drive,

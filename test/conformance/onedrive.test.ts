@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { MemoryCredentialStore } from '../../src/config/credential-store.js';
+import { memoryRefreshTokenStore } from '../../src/config/credential-store.js';
 import { createDrive } from '../../src/drives/create-drive.js';
 import { remoteSettingsFor } from '../../src/emulators/emulator-process.js';
 import { startOneDriveEmulator } from '../../src/emulators/onedrive/server.js';
@@ -22,7 +22,7 @@ async function oneDriveTarget(): Promise<ConformanceTarget> {
   const emu = await startOneDriveEmulator({ root });
   const http = new HttpClient({ logger: silentLogger });
   const settings = remoteSettingsFor('onedrive', { url: emu.url, port: emu.port, clientId: emu.clientId, clientSecret: emu.clientSecret, refreshToken: emu.refreshToken });
-  const drive = createDrive('conformance', settings, { http, store: new MemoryCredentialStore(emu.refreshToken), log: silentLogger, chunkSize: CHUNK });
+  const drive = createDrive('conformance', settings, { http, store: memoryRefreshTokenStore(emu.refreshToken), log: silentLogger }, { chunkSize: CHUNK });
   await drive.connect();
   return {
     drive,

@@ -1,7 +1,7 @@
 import type { HttpClient } from '../../http/client.js';
 import type { RefreshTokenCredential } from '../../config/credential.js';
 import type { DriveDeps } from '../descriptor.js';
-import { joinPosix } from '../../config/remote-spec.js';
+import { joinPosix } from '../../util/posix-path.js';
 import { DriveError } from '../../util/errors.js';
 import { TokenSource } from '../token-source.js';
 import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry, UploadSource } from '../types.js';
@@ -15,6 +15,7 @@ import { uploadFile } from './upload.js';
 import { LivePhotos } from './live-photos.js';
 import { LinkedContent } from '../content/linked-content.js';
 import { forgettingWriter } from '../content/forgetting-writer.js';
+import { parentOf, splitPath } from '../../util/posix-path.js';
 
 /** The longest download link the service grants (s); links are re-resolved when refused anyway. */
 const LINK_SECONDS = 14_400;
@@ -99,8 +100,7 @@ export class AliyunDrive implements Drive {
         throw aliyunError(e, `remote "${this.name}": root folder ${this.cfg.rootFolderId}`);
       }
     }
-    const parent = path.slice(0, path.lastIndexOf('/')) || '/';
-    const name = path.slice(path.lastIndexOf('/') + 1);
+    const { parent, name } = splitPath(path);
     const e = (await this.list(parent)).find((x) => x.name === name);
     if (!e) throw new DriveError('ENOENT', `${path}: no such file or folder`);
     return e;
@@ -185,16 +185,10 @@ export class AliyunDrive implements Drive {
   private async idOf(path: string): Promise<string> {
     const known = this.ids.get(path);
     if (known) return known;
-    const parent = path.slice(0, path.lastIndexOf('/')) || '/';
-    await this.list(parent);
+    await this.list(parentOf(path));
     const id = this.ids.get(path);
     if (!id) throw new DriveError('ENOENT', `${path}: no such folder`);
     return id;
-  }
-
-  private split(path: string): { parent: string; name: string } {
-    const i = path.lastIndexOf('/');
-    return { parent: path.slice(0, i) || '/', name: path.slice(i + 1) };
   }
 
   private async upload(path: string, src: UploadSource, o: { replaces?: RemoteEntry }): Promise<RemoteEntry> {
@@ -202,7 +196,7 @@ export class AliyunDrive implements Drive {
       // Writing would replace the whole live photo (both streams) with one plain file.
       throw new DriveError('EACCES', `${path} is one stream of a live photo (.livp) and cannot be written through the mount`);
     }
-    const { parent, name } = this.split(path);
+    const { parent, name } = splitPath(path);
     // Replacing: the new file is committed beside the old one (the service allows two of one
     // name), and only then is the old one removed, so a failed upload loses nothing.
     const file = await uploadFile(
@@ -217,7 +211,7 @@ export class AliyunDrive implements Drive {
   }
 
   private async mkdir(path: string): Promise<RemoteEntry> {
-    const { parent, name } = this.split(path);
+    const { parent, name } = splitPath(path);
     try {
       const a = await this.api.call<AliyunFile & { file_name?: string; exist?: boolean }>('openFile/create', {
         drive_id: this.driveId, parent_file_id: await this.idOf(parent), name, type: 'folder', check_name_mode: 'refuse',
@@ -233,8 +227,8 @@ export class AliyunDrive implements Drive {
   }
 
   private async move(from: string, entry: RemoteEntry, to: string, o: { replaces?: RemoteEntry }): Promise<RemoteEntry> {
-    const src = this.split(from);
-    const dst = this.split(to);
+    const src = splitPath(from);
+    const dst = splitPath(to);
     let replaces = o.replaces?.id === entry.id ? undefined : o.replaces;
     if (replaces?.isDir) {
       // The service never puts a folder in a folder's place (it refuses the name): the target

@@ -15,6 +15,7 @@ export interface AliyunConfig {
   removeWay: 'trash' | 'delete';
   rapidUpload: boolean;
   livpFormat: 'jpeg' | 'mov';
+  /** Accepted (and type-checked) for compatibility with other tools' configs, never read: the provider's intranet upload endpoint only answers inside its own cloud. */
   internalUpload: boolean;
   maxConcurrentDownloads: number;
 }

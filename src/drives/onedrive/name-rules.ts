@@ -1,4 +1,5 @@
 import { DriveError } from '../../util/errors.js';
+import { baseName } from '../../util/posix-path.js';
 
 /**
  * Names OneDrive refuses (shared/protocols/onedrive-graph.md, "Names OneDrive refuses").
@@ -27,7 +28,7 @@ export function checkDrivePath(drivePath: string, shownPath: string): void {
   if (drivePath.length >= MAX_PATH_CHARS) {
     throw new DriveError('ENAMETOOLONG', `${shownPath}: OneDrive allows paths under ${MAX_PATH_CHARS} characters (this one has ${drivePath.length})`);
   }
-  const name = drivePath.slice(drivePath.lastIndexOf('/') + 1);
+  const name = baseName(drivePath);
   const problem = nameProblem(name);
   if (problem) throw new DriveError('EINVAL', `${shownPath}: OneDrive refuses this name: it ${problem}`);
 }

@@ -1,6 +1,6 @@
 import type { RefreshTokenCredential } from '../../config/credential.js';
 import type { DriveDeps, MountOptions } from '../descriptor.js';
-import { joinPosix } from '../../config/remote-spec.js';
+import { joinPosix } from '../../util/posix-path.js';
 import { DriveError } from '../../util/errors.js';
 import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry } from '../types.js';
 import { driveBase, type OneDriveConfig } from './config.js';

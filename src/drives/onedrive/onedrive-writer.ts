@@ -8,6 +8,7 @@ import { graphError } from './graph-errors.js';
 import { itemPath, toRemoteEntry, type DriveItem } from './drive-items.js';
 import { MAX_FILE_BYTES, checkDrivePath } from './name-rules.js';
 import { FRAGMENT_UNIT, uploadInSession, verifyHash } from './upload-session.js';
+import { parentOf, splitPath } from '../../util/posix-path.js';
 
 /** Files up to this size go in one simple PUT (the protocol's traditional limit). */
 const SIMPLE_UPLOAD_MAX = 4 * 1024 * 1024;
@@ -69,12 +70,11 @@ export class OneDriveWriter implements DriveWriter {
   async mkdir(path: string): Promise<RemoteEntry> {
     this.checkName(path);
     const drivePath = this.d.drivePath(path);
-    const i = drivePath.lastIndexOf('/');
-    const parent = drivePath.slice(0, i) || '/';
+    const { parent, name } = splitPath(drivePath);
     try {
       const item = await this.d.api.json<DriveItem>(`${this.d.base}${itemPath(parent)}/children`, {
         method: 'POST',
-        body: JSON.stringify({ name: drivePath.slice(i + 1), folder: {}, '@microsoft.graph.conflictBehavior': 'fail' }),
+        body: JSON.stringify({ name, folder: {}, '@microsoft.graph.conflictBehavior': 'fail' }),
       });
       return toRemoteEntry(item);
     } catch (e) {
@@ -85,9 +85,8 @@ export class OneDriveWriter implements DriveWriter {
   async move(from: string, entry: RemoteEntry, to: string, opts: { replaces?: RemoteEntry }): Promise<RemoteEntry> {
     this.checkName(to);
     const target = this.d.drivePath(to);
-    const i = target.lastIndexOf('/');
-    const parentPath = target.slice(0, i) || '/';
-    const patch: Record<string, unknown> = { name: target.slice(i + 1) };
+    const { parent: parentPath, name } = splitPath(target);
+    const patch: Record<string, unknown> = { name };
     try {
       if (parentPath !== parentOf(this.d.drivePath(from))) {
         const parent = await this.d.api.json<DriveItem>(`${this.d.base}${itemPath(parentPath)}?$select=id`);
@@ -122,6 +121,3 @@ export class OneDriveWriter implements DriveWriter {
   }
 }
 
-function parentOf(p: string): string {
-  return p.slice(0, p.lastIndexOf('/')) || '/';
-}

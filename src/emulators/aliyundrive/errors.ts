@@ -45,9 +45,6 @@ export const fileNotFound = (): AliError =>
 export const parentNotFound = (): AliError =>
   new AliError(404, 'NotFound.FileId', 'The resource file_id cannot be found. parent file not exist');
 
-export const driveNotFound = (): AliError =>
-  new AliError(404, 'NotFound.Drive', 'The resource drive cannot be found. Please check.');
-
 export const uploadNotFound = (): AliError =>
   new AliError(404, 'NotFound.UploadId', 'The resource upload_id cannot be found. Please check.');
 

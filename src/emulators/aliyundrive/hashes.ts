@@ -99,4 +99,3 @@ async function feed(h: Hash, abs: string, limit: number): Promise<number> {
   return total;
 }
 
-export const sha1Hex = (data: Buffer | string): string => createHash('sha1').update(data).digest('hex').toUpperCase();

@@ -26,6 +26,7 @@ import path from 'node:path';
 
 import { Mutex } from '../common/mutex.js';
 import { moveInto, Staging } from '../onedrive/staging.js';
+import { baseName } from '../../util/posix-path.js';
 
 export type Kind = 'folder' | 'file' | 'livp';
 
@@ -127,7 +128,7 @@ export class AliDrive {
   private async makeItem(rel: string, abs: string, st: Stats, parentId: string, state: State = 'live'): Promise<Item> {
     const trashed = state === 'trashed';
     const isRoot = rel === '' && state === 'live';
-    const name = isRoot ? 'root' : rel.slice(rel.lastIndexOf('/') + 1);
+    const name = isRoot ? 'root' : baseName(rel);
     const id = isRoot ? 'root' : this.idFor(st);
     let kind: Kind = st.isDirectory() ? 'folder' : 'file';
     let size = st.isFile() ? st.size : 0;

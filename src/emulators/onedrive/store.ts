@@ -21,6 +21,7 @@ import path from 'node:path';
 
 import { Mutex } from '../common/mutex.js';
 import { Staging } from './staging.js';
+import { baseName } from '../../util/posix-path.js';
 
 export type DriveType = 'personal' | 'business' | 'documentLibrary';
 
@@ -148,7 +149,7 @@ export class DriveStore {
     const id = this.idFor(st);
     this.idToRel.set(id, rel);
     const isRoot = rel === '';
-    return { rel, abs: this.absOf(rel), name: isRoot ? 'root' : rel.slice(rel.lastIndexOf('/') + 1), stat: st, id, isDir: st.isDirectory(), isRoot };
+    return { rel, abs: this.absOf(rel), name: isRoot ? 'root' : baseName(rel), stat: st, id, isDir: st.isDirectory(), isRoot };
   }
 
   /** The entry at an exact on-disk relative path, or null. */

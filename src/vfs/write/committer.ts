@@ -60,7 +60,7 @@ export class Committer {
     } catch (e) {
       const err = toDriveError(e);
       this.deps.log.error({ path: f.path, errno: err.code, kept: f.stagingPath }, `writing ${f.path} failed: ${err.message} — the data written is kept in ${f.stagingPath}`);
-      throw err;
+      throw err.withLevel('silent'); // logged just above, with the place its data is kept
     }
   }
 }

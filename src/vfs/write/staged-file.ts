@@ -4,6 +4,7 @@ import { DriveError } from '../../util/errors.js';
 import { holdsUnsentChanges, IllegalTransition, type StagedFileState } from './staged-file-state.js';
 
 export type UploadFn = (src: UploadSource, mtimeMs: number | undefined) => Promise<RemoteEntry>;
+import { baseName } from '../../util/posix-path.js';
 
 /**
  * A file being written through the mount, kept in a local staging file until it is committed.
@@ -82,7 +83,7 @@ export class StagedFile {
     const now = this._mtimeMs;
     return {
       id: this._remote?.id ?? `local:${this.stagingPath}`,
-      name: this._path.slice(this._path.lastIndexOf('/') + 1),
+      name: baseName(this._path),
       isDir: false,
       size: this._size,
       mtimeMs: this._pendingMtimeMs ?? now,

@@ -1,0 +1,51 @@
+import { constants } from 'node:fs';
+import { toStat, toStatfs } from './attrs.js';
+import type { OperationsContext } from './context.js';
+import { runIo, runOp, type Cb } from './handler.js';
+
+/** Linux's O_ACCMODE (Node does not export it). */
+const O_ACCMODE = 3;
+
+/** The operations every mount answers, read-only or not: lookups, listing, opening, reading. */
+export function readOperations(ctx: OperationsContext) {
+  const { vfs } = ctx;
+  const stat = () => ({ ...ctx.stat, readOnly: !vfs.writable });
+  return {
+    init(cb: Cb) {
+      cb(0);
+    },
+    getattr(path: string, cb: Cb) {
+      runOp(ctx, 'getattr', path, cb, async () => [toStat(await vfs.getattr(path), stat())]);
+    },
+    fgetattr(path: string, _fd: number, cb: Cb) {
+      runOp(ctx, 'fgetattr', path, cb, async () => [toStat(await vfs.getattr(path), stat())]);
+    },
+    readdir(path: string, cb: Cb) {
+      runOp(ctx, 'readdir', path, cb, async () => [['.', '..', ...(await vfs.readdir(path)).map((e) => e.name)]]);
+    },
+    open(path: string, flags: number, cb: Cb) {
+      const acc = flags & O_ACCMODE;
+      const write = acc === constants.O_WRONLY || acc === constants.O_RDWR || (flags & constants.O_APPEND) !== 0;
+      const truncate = (flags & constants.O_TRUNC) !== 0;
+      runOp(ctx, 'open', path, cb, async () => [await vfs.open(path, { write, truncate })]);
+    },
+    read(path: string, fd: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) {
+      runIo(ctx, 'read', path, cb, () => vfs.read(fd, buf, len, pos));
+    },
+    release(path: string, fd: number, cb: Cb) {
+      runOp(ctx, 'release', path, cb, async () => {
+        await vfs.release(fd);
+        return [];
+      });
+    },
+    statfs(path: string, cb: Cb) {
+      runOp(ctx, 'statfs', path, cb, async () => [toStatfs(await vfs.quota())]);
+    },
+    access(path: string, mode: number, cb: Cb) {
+      runOp(ctx, 'access', path, cb, async () => {
+        await vfs.access(path, (mode & constants.W_OK) !== 0);
+        return [];
+      });
+    },
+  };
+}
