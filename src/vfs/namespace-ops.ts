@@ -21,7 +21,7 @@ export class NamespaceOps {
     if (!e.isDir) throw new DriveError('ENOTDIR', `${path} is not a folder`);
     if (path === '/') throw new DriveError('EBUSY', 'the mount root cannot be removed');
     // Graph deletes folders with everything in them: ask the service, not the cache.
-    if ((await this.metadata.listFresh(path)).length > 0) throw new DriveError('ENOTEMPTY', `${path} is not empty`);
+    if (this.staged.hasBelow(path) || (await this.metadata.listFresh(path)).length > 0) throw new DriveError('ENOTEMPTY', `${path} is not empty`);
     await this.staged.writer().remove(path, e);
     this.metadata.remove(path);
     this.metadata.childChanged(path);
@@ -56,7 +56,7 @@ export class NamespaceOps {
     if (dst) {
       if (src.isDir && !dst.isDir) throw new DriveError('ENOTDIR', `${to} is not a folder`);
       if (!src.isDir && dst.isDir) throw new DriveError('EISDIR', `${to} is a folder`);
-      if (dst.isDir && (await this.metadata.listFresh(to)).length > 0) throw new DriveError('ENOTEMPTY', `${to} is not empty`);
+      if (dst.isDir && (this.staged.hasBelow(to) || (await this.metadata.listFresh(to)).length > 0)) throw new DriveError('ENOTEMPTY', `${to} is not empty`);
     } else {
       await this.assertNoCaseTwin(to, from);
     }

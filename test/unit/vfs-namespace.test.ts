@@ -203,7 +203,7 @@ test('a read-only mount refuses every change with EROFS and asks the drive nothi
   await f.close();
 });
 
-test('a file open inside a folder that is renamed follows the folder', { todo: 'StagedFiles.rename moves only the exact path: a file open under a renamed folder still commits to its old path (ENOENT at flush)' }, async () => {
+test('a file open inside a folder that is renamed follows the folder', async () => {
   const f = await vfsOn(async (d) => {
     await d.writer.mkdir('/d');
   });
@@ -219,7 +219,7 @@ test('a file open inside a folder that is renamed follows the folder', { todo: '
   }
 });
 
-test('rename onto a file open for writing: the open file is cut loose (never uploaded), the name holds the source', { todo: 'StagedFiles.rename returns early when the source is not open, so the open target is not detached: its flush uploads over the renamed file (EEXIST here, the source overwritten on a service that replaces)' }, async () => {
+test('rename onto a file open for writing: the open file is cut loose (never uploaded), the name holds the source', async () => {
   const f = await vfsOn((d) => {
     d.put('/a.txt', 'source');
     d.put('/b.txt', 'target');
@@ -240,7 +240,7 @@ test('rename onto a file open for writing: the open file is cut loose (never upl
   }
 });
 
-test('rmdir of a folder holding a file created and still open there is ENOTEMPTY', { todo: 'rmdir asks only the service, which does not know the staged file yet: the folder is removed and the later flush fails ENOENT' }, async () => {
+test('rmdir of a folder holding a file created and still open there is ENOTEMPTY', async () => {
   const f = await vfsOn(async (d) => {
     await d.writer.mkdir('/d');
   });

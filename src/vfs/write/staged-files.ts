@@ -88,12 +88,24 @@ export class StagedFiles {
 
   /** The path was renamed: the open file follows it. */
   rename(from: string, to: string): void {
-    const f = this.files.get(from);
-    if (!f) return;
-    this.files.delete(from);
-    f.followRename(to);
+    // Whatever was open at the target was replaced: it must never be uploaded over the new file.
     this.detach(to);
-    this.files.set(to, f);
+    // The renamed file, or every file open below a renamed folder, follows to its new path.
+    const prefix = from + '/';
+    for (const [p, f] of [...this.files]) {
+      if (p !== from && !p.startsWith(prefix)) continue;
+      const moved = to + p.slice(from.length);
+      this.files.delete(p);
+      f.followRename(moved);
+      this.files.set(moved, f);
+    }
+  }
+
+  /** A file is open somewhere below folder `dir` (so the folder is not empty, whatever the service says). */
+  hasBelow(dir: string): boolean {
+    const prefix = dir === '/' ? '/' : dir + '/';
+    for (const p of this.files.keys()) if (p.startsWith(prefix)) return true;
+    return false;
   }
 
   /** The path was deleted or replaced: what is open there must not be uploaded any more. */
