@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../util/errors.js';
 import { startOneDriveEmulator, type OneDriveFaults } from '../emulators/onedrive/server.js';
-import { startAliyunEmulator, type AliyunFaults } from '../emulators/aliyundrive/server.js';
+import { startAliyundriveEmulator, type AliyundriveFaults } from '../emulators/aliyundrive/server.js';
 
 export interface EmulateOptions {
   root: string;
@@ -41,7 +41,7 @@ export async function emulateCommand(service: string, o: EmulateOptions): Promis
   const root = path.resolve(o.root);
   const st = await fs.stat(root).catch(() => undefined);
   if (!st?.isDirectory()) throw new ConfigError(`--root ${root} is not a folder`);
-  if (service === 'aliyundrive') return emulateAliyun(root, o);
+  if (service === 'aliyundrive') return emulateAliyundrive(root, o);
   const faults: Partial<OneDriveFaults> = {};
   const set = <K extends keyof OneDriveFaults>(k: K, v: number | undefined) => {
     if (v !== undefined) faults[k] = v;
@@ -78,9 +78,9 @@ export async function emulateCommand(service: string, o: EmulateOptions): Promis
   await emu.close();
 }
 
-async function emulateAliyun(root: string, o: EmulateOptions): Promise<void> {
-  const faults: Partial<AliyunFaults> = {};
-  const set = <K extends keyof AliyunFaults>(k: K, v: AliyunFaults[K] | undefined) => {
+async function emulateAliyundrive(root: string, o: EmulateOptions): Promise<void> {
+  const faults: Partial<AliyundriveFaults> = {};
+  const set = <K extends keyof AliyundriveFaults>(k: K, v: AliyundriveFaults[K] | undefined) => {
     if (v !== undefined) faults[k] = v;
   };
   set('accessTokenTtlSec', num(o.tokenTtl, '--token-ttl'));
@@ -96,7 +96,7 @@ async function emulateAliyun(root: string, o: EmulateOptions): Promise<void> {
   set('cutPartEvery', num(o.cutPartEvery, '--cut-part-every'));
   set('quotaTotal', num(o.quota, '--quota'));
   if (o.rateLimits === false) set('enforceRateLimits', false);
-  const emu = await startAliyunEmulator({
+  const emu = await startAliyundriveEmulator({
     root,
     backupRoot: o.backupRoot ? path.resolve(o.backupRoot) : undefined,
     port: num(o.port, '--port') ?? 0,

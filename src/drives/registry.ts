@@ -1,11 +1,11 @@
 import type { DriverDescriptor, SettingSpec } from './descriptor.js';
-import { aliyunDescriptor } from './aliyundrive/descriptor.js';
+import { aliyundriveDescriptor } from './aliyundrive/descriptor.js';
 import { oneDriveDescriptor } from './onedrive/descriptor.js';
 
 /** Every driver, one line each. Adding a service: its folder under src/drives/ and a line here. */
 export const DRIVERS: readonly DriverDescriptor<any, any>[] = [
   oneDriveDescriptor,
-  aliyunDescriptor,
+  aliyundriveDescriptor,
 ];
 
 export function driverTypes(): string[] {

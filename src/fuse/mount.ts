@@ -34,7 +34,7 @@ export interface MountedFs {
 
 /**
  * Extra mount options ride inside `fsname`: the binding joins options with commas into one
- * `-o` and has no field for these (see shared/fuse-platform-facts.md and native-notes/).
+ * `-o` and has no field for these (see native-notes/mount-options.md).
  * - big_writes: 128 KiB writes instead of 4 KiB.
  * - max_background/congestion_threshold: let the kernel keep many reads in flight.
  * - atomic_o_trunc: see below.

@@ -7,11 +7,11 @@ import { after, before, test } from 'node:test';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startAliyunEmulator, type AliyunEmulator } from '../../src/emulators/aliyundrive/server.js';
+import { startAliyundriveEmulator, type AliyundriveEmulator } from '../../src/emulators/aliyundrive/server.js';
 import { CliSession } from '../helpers/cli-session.js';
 import { runCli } from '../helpers/harness.js';
 
-let emu: AliyunEmulator;
+let emu: AliyundriveEmulator;
 let work: string;
 let n = 0;
 
@@ -23,7 +23,7 @@ before(async () => {
   mkdirSync(backup);
   writeFileSync(path.join(root, 'notes.txt'), 'notes\n');
   writeFileSync(path.join(backup, 'phone-backup.bin'), 'b');
-  emu = await startAliyunEmulator({ root, backupRoot: backup, faults: { enforceRateLimits: false } });
+  emu = await startAliyundriveEmulator({ root, backupRoot: backup, faults: { enforceRateLimits: false } });
 });
 
 after(async () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 
 import { type AliHarness, sleep, startAliHarness } from '../../src/emulators/aliyundrive/harness.js';
-import { startAliyunEmulator } from '../../src/emulators/aliyundrive/server.js';
+import { startAliyundriveEmulator } from '../../src/emulators/aliyundrive/server.js';
 
 describe('Aliyundrive emulator: auth, drives and account', () => {
   let h: AliHarness;
@@ -148,7 +148,7 @@ describe('Aliyundrive emulator: auth, drives and account', () => {
   });
 
   it('can make the backup drive the default', async () => {
-    const emu = await startAliyunEmulator({ root: h.root, backupRoot: h.backupRoot, defaultDrive: 'backup' });
+    const emu = await startAliyundriveEmulator({ root: h.root, backupRoot: h.backupRoot, defaultDrive: 'backup' });
     try {
       assert.equal(emu.driveIds.default, emu.driveIds.backup);
       assert.equal(emu.driveIds.resource, h.emu.driveIds.resource); // stable for the same folders

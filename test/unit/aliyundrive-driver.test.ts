@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { parseAliyunConfig } from '../../src/drives/aliyundrive/config.js';
+import { parseAliyundriveConfig } from '../../src/drives/aliyundrive/config.js';
 import { Pacer } from '../../src/drives/aliyundrive/pacer.js';
 import { partSizeFor, proofCode } from '../../src/drives/aliyundrive/upload.js';
 
 const MiB = 1 << 20;
 
 test('config: own app or online renew API, defaults as the seed documents, clear errors', () => {
-  const c = parseAliyunConfig('a', { type: 'aliyundrive-open', refreshToken: 'r', clientId: 'i', clientSecret: 's' });
+  const c = parseAliyundriveConfig('a', { type: 'aliyundrive-open', refreshToken: 'r', clientId: 'i', clientSecret: 's' });
   assert.equal(c.apiUrl, 'https://openapi.alipan.com');
   assert.equal(c.rootFolderId, 'root');
   assert.equal(c.driveType, 'default');
@@ -16,11 +16,11 @@ test('config: own app or online renew API, defaults as the seed documents, clear
   assert.equal(c.livpFormat, 'jpeg');
   assert.equal(c.rapidUpload, false);
   assert.equal(c.maxConcurrentDownloads, 3);
-  assert.equal(parseAliyunConfig('a', { type: 'aliyundrive-open', refreshToken: 'r', renewApiUrl: 'https://x/renewapi' }).renewApiUrl, 'https://x/renewapi');
-  assert.throws(() => parseAliyunConfig('a', { type: 'aliyundrive-open', refreshToken: 'r' }), /"clientId" and "clientSecret" .* or "renewApiUrl"/);
-  assert.throws(() => parseAliyunConfig('a', { type: 'aliyundrive-open', refreshToken: 'r', clientId: 'i' }), /set both "clientId" and "clientSecret"/);
-  assert.throws(() => parseAliyunConfig('a', { type: 'aliyundrive-open', refreshToken: 'r', renewApiUrl: 'https://x', driveType: 'music' }), /"driveType" is "music"/);
-  assert.throws(() => parseAliyunConfig('a', { type: 'aliyundrive-open', refreshToken: 'r', renewApiUrl: 'https://x', rapidUpload: 'yes' }), /"rapidUpload" must be true or false/);
+  assert.equal(parseAliyundriveConfig('a', { type: 'aliyundrive-open', refreshToken: 'r', renewApiUrl: 'https://x/renewapi' }).renewApiUrl, 'https://x/renewapi');
+  assert.throws(() => parseAliyundriveConfig('a', { type: 'aliyundrive-open', refreshToken: 'r' }), /"clientId" and "clientSecret" .* or "renewApiUrl"/);
+  assert.throws(() => parseAliyundriveConfig('a', { type: 'aliyundrive-open', refreshToken: 'r', clientId: 'i' }), /set both "clientId" and "clientSecret"/);
+  assert.throws(() => parseAliyundriveConfig('a', { type: 'aliyundrive-open', refreshToken: 'r', renewApiUrl: 'https://x', driveType: 'music' }), /"driveType" is "music"/);
+  assert.throws(() => parseAliyundriveConfig('a', { type: 'aliyundrive-open', refreshToken: 'r', renewApiUrl: 'https://x', rapidUpload: 'yes' }), /"rapidUpload" must be true or false/);
 });
 
 test('pacing keeps each class within its documented rate', async () => {

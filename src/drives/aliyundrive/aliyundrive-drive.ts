@@ -5,12 +5,12 @@ import { joinPosix } from '../../util/posix-path.js';
 import { DriveError } from '../../util/errors.js';
 import { TokenSource } from '../token-source.js';
 import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry, UploadSource } from '../types.js';
-import { AliyunApi } from './api.js';
-import type { AliyunConfig } from './config.js';
-import { aliyunError } from './errors.js';
-import { toEntry, type AliyunFile, type ListAnswer } from './files.js';
+import { AliyundriveApi } from './api.js';
+import type { AliyundriveConfig } from './config.js';
+import { aliyundriveError } from './errors.js';
+import { toEntry, type AliyundriveFile, type ListAnswer } from './files.js';
 import { Pacer } from './pacer.js';
-import { aliyunExchange } from './tokens.js';
+import { aliyundriveExchange } from './tokens.js';
 import { uploadFile } from './upload.js';
 import { LivePhotos } from './live-photos.js';
 import { LinkedContent } from '../content/linked-content.js';
@@ -32,11 +32,11 @@ interface DriveInfo {
  * Aliyundrive through its Open Platform API. Items are addressed by id, so the driver keeps the
  * ids of every path it has listed (the VFS lists a folder before it touches its children).
  */
-export class AliyunDrive implements Drive {
+export class AliyundriveDrive implements Drive {
   readonly capabilities: DriveCapabilities;
   readonly writer: DriveWriter;
   readonly pacer = new Pacer();
-  private readonly api: AliyunApi;
+  private readonly api: AliyundriveApi;
   private driveId = '';
   /** The account's name, read by connect(). */
   private account?: string;
@@ -48,11 +48,11 @@ export class AliyunDrive implements Drive {
 
   constructor(
     readonly name: string,
-    private readonly cfg: AliyunConfig,
+    private readonly cfg: AliyundriveConfig,
     private readonly deps: DriveDeps<RefreshTokenCredential>,
   ) {
-    const tokens = new TokenSource(aliyunExchange(deps.http, cfg), { remote: name, store: deps.store, log: deps.log });
-    this.api = new AliyunApi(deps.http, tokens, this.pacer, cfg.apiUrl);
+    const tokens = new TokenSource(aliyundriveExchange(deps.http, cfg), { remote: name, store: deps.store, log: deps.log });
+    this.api = new AliyundriveApi(deps.http, tokens, this.pacer, cfg.apiUrl);
     this.capabilities = {
       caseInsensitive: false, linksInListing: false, hash: 'sha1', pathLookup: false,
     };
@@ -81,7 +81,7 @@ export class AliyunDrive implements Drive {
     try {
       info = await this.api.call<DriveInfo>('user/getDriveInfo', {});
     } catch (e) {
-      throw aliyunError(e, `remote "${this.name}": cannot read the account's drives`);
+      throw aliyundriveError(e, `remote "${this.name}": cannot read the account's drives`);
     }
     const id = this.cfg.driveType === 'resource' ? info.resource_drive_id : this.cfg.driveType === 'backup' ? info.backup_drive_id : info.default_drive_id;
     if (!id) throw new DriveError('ENOENT', `remote "${this.name}": the account has no ${this.cfg.driveType} drive`);
@@ -95,9 +95,9 @@ export class AliyunDrive implements Drive {
     if (path === '/') {
       if (this.cfg.rootFolderId === 'root') return { id: 'root', name: '', isDir: true, size: 0, mtimeMs: 0, birthtimeMs: 0 };
       try {
-        return toEntry(await this.api.call<AliyunFile>('openFile/get', { drive_id: this.driveId, file_id: this.cfg.rootFolderId }));
+        return toEntry(await this.api.call<AliyundriveFile>('openFile/get', { drive_id: this.driveId, file_id: this.cfg.rootFolderId }));
       } catch (e) {
-        throw aliyunError(e, `remote "${this.name}": root folder ${this.cfg.rootFolderId}`);
+        throw aliyundriveError(e, `remote "${this.name}": root folder ${this.cfg.rootFolderId}`);
       }
     }
     const { parent, name } = splitPath(path);
@@ -126,7 +126,7 @@ export class AliyunDrive implements Drive {
         marker = page.next_marker ?? '';
       } while (marker);
     } catch (e) {
-      throw aliyunError(e, `list ${path}`);
+      throw aliyundriveError(e, `list ${path}`);
     }
     const out = this.livp.resolveClashes([...byName.values()].map((v) => v.entry));
     for (const e of out) this.ids.set(joinPosix(path, e.name), e.id);
@@ -141,7 +141,7 @@ export class AliyunDrive implements Drive {
     try {
       return await this.streamLink(entry.id);
     } catch (e) {
-      throw aliyunError(e, `download link for ${path}`);
+      throw aliyundriveError(e, `download link for ${path}`);
     }
   }
 
@@ -173,7 +173,7 @@ export class AliyunDrive implements Drive {
       const total = a.personal_space_info?.total_size;
       return { total, used, free: total !== undefined && used !== undefined ? Math.max(0, total - used) : undefined };
     } catch (e) {
-      throw aliyunError(e, 'quota');
+      throw aliyundriveError(e, 'quota');
     }
   }
 
@@ -213,7 +213,7 @@ export class AliyunDrive implements Drive {
   private async mkdir(path: string): Promise<RemoteEntry> {
     const { parent, name } = splitPath(path);
     try {
-      const a = await this.api.call<AliyunFile & { file_name?: string; exist?: boolean }>('openFile/create', {
+      const a = await this.api.call<AliyundriveFile & { file_name?: string; exist?: boolean }>('openFile/create', {
         drive_id: this.driveId, parent_file_id: await this.idOf(parent), name, type: 'folder', check_name_mode: 'refuse',
       });
       // "refuse" answers success with `exist: true` when the name is taken: nothing was made.
@@ -222,7 +222,7 @@ export class AliyunDrive implements Drive {
       const now = Date.now();
       return { ...toEntry({ ...a, name: a.file_name ?? a.name ?? name, type: 'folder' }), mtimeMs: a.updated_at ? Date.parse(a.updated_at) : now };
     } catch (e) {
-      throw aliyunError(e, `mkdir ${path}`);
+      throw aliyundriveError(e, `mkdir ${path}`);
     }
   }
 
@@ -246,20 +246,20 @@ export class AliyunDrive implements Drive {
           drive_id: this.driveId, file_id: entry.id, to_parent_file_id: await this.idOf(dst.parent), new_name: dst.name, check_name_mode: mode,
         });
         if (a?.exist) throw new DriveError('EEXIST', `rename ${from} → ${to}: the name exists`);
-        name = (await this.api.call<AliyunFile>('openFile/get', { drive_id: this.driveId, file_id: entry.id })).name;
+        name = (await this.api.call<AliyundriveFile>('openFile/get', { drive_id: this.driveId, file_id: entry.id })).name;
       }
       const wanted = this.livp.isLive(entry.id) ? this.livp.serviceName(dst.name) : dst.name;
       if (name !== wanted) {
         await this.api.call('openFile/update', { drive_id: this.driveId, file_id: entry.id, name: wanted, check_name_mode: mode });
       }
       if (replaces) await this.removeReplaced(to, replaces);
-      const got = await this.api.call<AliyunFile>('openFile/get', { drive_id: this.driveId, file_id: entry.id });
+      const got = await this.api.call<AliyundriveFile>('openFile/get', { drive_id: this.driveId, file_id: entry.id });
       const moved = got.file_extension === 'livp' ? { ...(await this.livp.present(got)), name: dst.name } : toEntry(got);
       this.forgetBelow(from);
       this.ids.set(to, entry.id);
       return moved;
     } catch (e) {
-      throw aliyunError(e, `rename ${from} → ${to}`);
+      throw aliyundriveError(e, `rename ${from} → ${to}`);
     }
   }
 
@@ -268,7 +268,7 @@ export class AliyunDrive implements Drive {
     try {
       await this.api.call(op, { drive_id: this.driveId, file_id: entry.id });
     } catch (e) {
-      throw aliyunError(e, `remove ${path}`);
+      throw aliyundriveError(e, `remove ${path}`);
     }
     if (this.ids.get(path) === entry.id) this.forgetBelow(path);
   }

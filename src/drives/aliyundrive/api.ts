@@ -5,7 +5,7 @@ import type { Pacer, RateClass } from './pacer.js';
 import { withFreshToken } from '../fresh-token.js';
 
 /** The platform's codes for an access token it no longer accepts (a bare 401 counts too). */
-function isRejectedAliyunToken(e: unknown): boolean {
+function isRejectedAliyundriveToken(e: unknown): boolean {
   if (!(e instanceof HttpError) || e.status !== 401) return false;
   return e.serviceCode === 'AccessTokenInvalid' || e.serviceCode === 'AccessTokenExpired' || !e.serviceCode;
 }
@@ -18,7 +18,7 @@ const READ_ONLY = new Set(['openFile/list', 'openFile/get', 'openFile/get_by_pat
  * access token refreshed and the call replayed once when the service calls it invalid or expired.
  * 429s wait the `x-retry-after` milliseconds the service names (the HTTP client does that).
  */
-export class AliyunApi {
+export class AliyundriveApi {
   constructor(
     private readonly http: HttpClient,
     private readonly tokens: TokenSource,
@@ -28,7 +28,7 @@ export class AliyunApi {
 
   /** `body` may be built from the access token the call will carry (rapid upload's proof needs it). */
   async call<T>(path: string, body: object | ((accessToken: string) => object | Promise<object>), cls: RateClass = 'other'): Promise<T> {
-    return withFreshToken(this.tokens, isRejectedAliyunToken, async (token) => {
+    return withFreshToken(this.tokens, isRejectedAliyundriveToken, async (token) => {
       // Each attempt, the replay too, waits its turn at the pacer.
       await this.pacer.take(cls);
       return this.http.json<T>({

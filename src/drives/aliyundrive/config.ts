@@ -1,7 +1,7 @@
 import { RemoteFields } from '../../config/remote-spec.js';
 import { ConfigError } from '../../util/errors.js';
 
-export interface AliyunConfig {
+export interface AliyundriveConfig {
   type: 'aliyundrive-open';
   refreshToken: string;
   /** Own app: refresh directly at `${apiUrl}/oauth/access_token`. */
@@ -25,7 +25,7 @@ const KNOWN = [
   'removeWay', 'rapidUpload', 'livpFormat', 'internalUpload', 'maxConcurrentDownloads',
 ] as const;
 
-export function parseAliyunConfig(name: string, remote: Record<string, unknown>): AliyunConfig {
+export function parseAliyundriveConfig(name: string, remote: Record<string, unknown>): AliyundriveConfig {
   const where = `remote "${name}"`;
   const f = new RemoteFields(remote, where);
   f.rejectUnknown(KNOWN);

@@ -1,10 +1,10 @@
 import { refreshTokenCodec } from '../../config/credential.js';
-import { registerAliyunLogin } from '../../cli/login/aliyun-command.js';
+import { registerAliyundriveLogin } from '../../cli/login/aliyundrive-command.js';
 import { defineDriver } from '../descriptor.js';
-import { AliyunDrive } from './aliyundrive-drive.js';
-import { parseAliyunConfig } from './config.js';
+import { AliyundriveDrive } from './aliyundrive-drive.js';
+import { parseAliyundriveConfig } from './config.js';
 
-export const aliyunDescriptor = defineDriver({
+export const aliyundriveDescriptor = defineDriver({
   type: 'aliyundrive-open',
   description: 'Aliyundrive (alipan), through the Open Platform API',
   settings: [
@@ -21,8 +21,8 @@ export const aliyunDescriptor = defineDriver({
     { key: 'internalUpload', kind: 'boolean', default: false, help: 'upload through the intranet address' },
     { key: 'maxConcurrentDownloads', kind: 'number', default: 3, help: 'downloads at once per file, 1 to 64' },
   ],
-  parse: parseAliyunConfig,
-  build: (name, cfg, deps) => new AliyunDrive(name, cfg, deps),
+  parse: parseAliyundriveConfig,
+  build: (name, cfg, deps) => new AliyundriveDrive(name, cfg, deps),
   credential: refreshTokenCodec,
   summary(r) {
     const parts = [`${String(r.driveType ?? 'default')} drive`];
@@ -30,7 +30,7 @@ export const aliyunDescriptor = defineDriver({
     parts.push(r.renewApiUrl ? 'renew API' : 'own app');
     return parts.join(', ');
   },
-  login: { command: 'aliyundrive', register: registerAliyunLogin },
+  login: { command: 'aliyundrive', register: registerAliyundriveLogin },
   emulator: {
     service: 'aliyundrive',
     remoteSettings: (info, refreshToken) => ({

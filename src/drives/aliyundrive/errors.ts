@@ -18,7 +18,7 @@ const CODES: Record<string, { errno: ErrnoCode; why?: string }> = {
   PermissionDenied: { errno: 'EACCES' },
 };
 
-export function aliyunError(e: unknown, what: string): DriveError {
+export function aliyundriveError(e: unknown, what: string): DriveError {
   if (e instanceof DriveError) return e;
   if (e instanceof HttpError) {
     const code = e.serviceCode ?? '';

@@ -1,7 +1,7 @@
 import type { RemoteEntry } from '../types.js';
 
-/** The file object of the Open API (shared/protocols/aliyundrive-open.md, "Files"). */
-export interface AliyunFile {
+/** The file object of the Open API (docs/services/aliyundrive-open.md, "File object fields the driver reads"). */
+export interface AliyundriveFile {
   drive_id: string;
   file_id: string;
   parent_file_id: string;
@@ -15,11 +15,11 @@ export interface AliyunFile {
 }
 
 export interface ListAnswer {
-  items: AliyunFile[];
+  items: AliyundriveFile[];
   next_marker?: string;
 }
 
-export function toEntry(f: AliyunFile): RemoteEntry {
+export function toEntry(f: AliyundriveFile): RemoteEntry {
   const mtime = parse(f.updated_at);
   return {
     id: f.file_id,

@@ -1,9 +1,9 @@
 import type { HttpClient } from '../../http/client.js';
 import type { DownloadLink, RemoteEntry } from '../types.js';
-import { toEntry, type AliyunFile } from './files.js';
+import { toEntry, type AliyundriveFile } from './files.js';
 
 /**
- * Live photos (`.livp`) have no plain download, only a JPEG and a MOV stream (protocol "Files").
+ * Live photos (`.livp`) have no plain download, only a JPEG and a MOV stream (docs/services/aliyundrive-open.md, "Live photos").
  * The mount shows each as a file of the chosen format — `X.jpeg` or `X.mov` — whose size is
  * that stream's, learnt once per version with a one-byte ranged request, so `stat` and `read`
  * agree. The link used for that is kept for the read that usually follows.
@@ -32,7 +32,7 @@ export class LivePhotos {
     return shown.replace(new RegExp(`\\.${this.format}$`, 'i'), '').replace(/\.livp$/i, '') + '.livp';
   }
 
-  async present(f: AliyunFile): Promise<RemoteEntry> {
+  async present(f: AliyundriveFile): Promise<RemoteEntry> {
     this.live.add(f.file_id);
     const version = f.updated_at ?? '';
     let known = this.sizes.get(f.file_id);

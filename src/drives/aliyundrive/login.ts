@@ -11,7 +11,7 @@ export const DEFAULT_API_URL = 'https://openapi.alipan.com';
 /** Read and write every file of the user's drives, and read who the user is. */
 export const QR_SCOPES = ['user:base', 'file:all:read', 'file:all:write'];
 
-export interface AliyunApp {
+export interface AliyundriveApp {
   apiUrl: string;
   clientId: string;
   clientSecret: string;
@@ -36,7 +36,7 @@ export function qrPageUrl(apiUrl: string, sid: string): string {
   return `${base}/o/oauth/authorize?sid=${encodeURIComponent(sid)}`;
 }
 
-export async function requestQrCode(http: HttpClient, app: AliyunApp): Promise<QrSession> {
+export async function requestQrCode(http: HttpClient, app: AliyundriveApp): Promise<QrSession> {
   let a: { sid?: string; qrCodeUrl?: string };
   try {
     a = await http.json({
@@ -59,7 +59,7 @@ export async function requestQrCode(http: HttpClient, app: AliyunApp): Promise<Q
  */
 export async function waitForQrLogin(
   http: HttpClient,
-  app: AliyunApp,
+  app: AliyundriveApp,
   sid: string,
   o: { intervalMs?: number; signal?: AbortSignal; onStatus?: (s: QrStatus) => void } = {},
 ): Promise<string> {
@@ -87,7 +87,7 @@ export async function waitForQrLogin(
   }
 }
 
-export async function exchangeAuthCode(http: HttpClient, app: AliyunApp, code: string): Promise<TokenGrant & { refreshToken: string }> {
+export async function exchangeAuthCode(http: HttpClient, app: AliyundriveApp, code: string): Promise<TokenGrant & { refreshToken: string }> {
   let a: { access_token?: string; refresh_token?: string; expires_in?: number };
   try {
     a = await http.json({

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** The documented per-user limits (shared/protocols/aliyundrive-open.md): calls per second. */
+/** The documented per-user limits (docs/services/aliyundrive-open.md, "Rate limits and Retry"): calls per second. */
 export const RATE_LIMITS = { list: 4, link: 1, other: 15 } as const;
 export type RateClass = keyof typeof RATE_LIMITS;
 

@@ -2,7 +2,7 @@ import type { HttpClient } from '../../http/client.js';
 import { HttpError } from '../../http/http-error.js';
 import { DriveError } from '../../util/errors.js';
 import { RefreshRefused, type TokenGrant } from '../token-source.js';
-import type { AliyunConfig } from './config.js';
+import type { AliyundriveConfig } from './config.js';
 
 interface OauthAnswer {
   access_token?: string;
@@ -21,11 +21,11 @@ interface RenewAnswer {
 const DEFAULT_LIFETIME_SEC = 7200;
 
 /** The refresh-token exchange for the configured method: own app (direct) or an online renew API. */
-export function aliyunExchange(http: HttpClient, cfg: AliyunConfig): (refreshToken: string) => Promise<TokenGrant> {
+export function aliyundriveExchange(http: HttpClient, cfg: AliyundriveConfig): (refreshToken: string) => Promise<TokenGrant> {
   return cfg.renewApiUrl ? (rt) => renew(http, cfg.renewApiUrl!, rt) : (rt) => direct(http, cfg, rt);
 }
 
-async function direct(http: HttpClient, cfg: AliyunConfig, refreshToken: string): Promise<TokenGrant> {
+async function direct(http: HttpClient, cfg: AliyundriveConfig, refreshToken: string): Promise<TokenGrant> {
   let a: OauthAnswer;
   try {
     a = await http.json<OauthAnswer>({

@@ -4,12 +4,12 @@ import { isNetworkError } from '../../http/client.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import type { UploadSource } from '../types.js';
-import type { AliyunApi } from './api.js';
-import { aliyunError, serviceCode } from './errors.js';
-import type { AliyunFile } from './files.js';
+import type { AliyundriveApi } from './api.js';
+import { aliyundriveError, serviceCode } from './errors.js';
+import type { AliyundriveFile } from './files.js';
 
 const MiB = 1 << 20;
-/** Parts of 20 MiB, doubled for huge files so there are at most 10,000 (the protocol's limits). */
+/** Parts of 20 MiB, doubled for huge files so there are at most 10,000 (docs/services/aliyundrive-open.md, "Uploads"). */
 export function partSizeFor(size: number): number {
   let part = 20 * MiB;
   while (Math.ceil(size / part) > 10_000) part *= 2;
@@ -45,11 +45,11 @@ export interface UploadTarget {
  * so a file the drive already holds is committed without sending its bytes.
  */
 export async function uploadFile(
-  deps: { api: AliyunApi; http: HttpClient; log: Logger },
+  deps: { api: AliyundriveApi; http: HttpClient; log: Logger },
   t: UploadTarget,
   src: UploadSource,
   opts: { rapid: boolean },
-): Promise<AliyunFile> {
+): Promise<AliyundriveFile> {
   const partSize = partSizeFor(src.size);
   const count = src.size === 0 ? 0 : Math.ceil(src.size / partSize);
   const parts = Array.from({ length: count }, (_, i) => ({ part_number: i + 1 }));
@@ -94,12 +94,12 @@ export async function uploadFile(
     const ours = await putParts(deps, t, created, src, partSize, count);
     return await complete(deps.api, t, created, ours);
   } catch (e) {
-    throw aliyunError(e, what);
+    throw aliyundriveError(e, what);
   }
 }
 
-async function complete(api: AliyunApi, t: UploadTarget, c: CreateAnswer, sha1: string | undefined): Promise<AliyunFile> {
-  const file = await api.call<AliyunFile>('openFile/complete', { drive_id: t.driveId, file_id: c.file_id, upload_id: c.upload_id });
+async function complete(api: AliyundriveApi, t: UploadTarget, c: CreateAnswer, sha1: string | undefined): Promise<AliyundriveFile> {
+  const file = await api.call<AliyundriveFile>('openFile/complete', { drive_id: t.driveId, file_id: c.file_id, upload_id: c.upload_id });
   if (sha1 && file.content_hash && file.content_hash.toLowerCase() !== sha1) {
     throw new DriveError('EIO', `${t.shown}: the service's checksum (${file.content_hash}) differs from the bytes written (${sha1})`);
   }
@@ -108,7 +108,7 @@ async function complete(api: AliyunApi, t: UploadTarget, c: CreateAnswer, sha1: 
 
 /** PUT every part in order; returns the SHA-1 of everything sent. */
 async function putParts(
-  deps: { api: AliyunApi; http: HttpClient; log: Logger },
+  deps: { api: AliyundriveApi; http: HttpClient; log: Logger },
   t: UploadTarget,
   c: CreateAnswer,
   src: UploadSource,
@@ -154,7 +154,7 @@ async function putParts(
   return hash.digest('hex');
 }
 
-async function refreshUrls(api: AliyunApi, t: UploadTarget, c: CreateAnswer, from: number, count: number, urls: Map<number, string | undefined>): Promise<string> {
+async function refreshUrls(api: AliyundriveApi, t: UploadTarget, c: CreateAnswer, from: number, count: number, urls: Map<number, string | undefined>): Promise<string> {
   const wanted = Array.from({ length: count - from + 1 }, (_, i) => ({ part_number: from + i }));
   const a = await api.call<{ part_info_list?: PartInfo[] }>('openFile/getUploadUrl', { drive_id: t.driveId, file_id: c.file_id, upload_id: c.upload_id, part_info_list: wanted });
   for (const p of a.part_info_list ?? []) urls.set(p.part_number, p.upload_url);
@@ -163,7 +163,7 @@ async function refreshUrls(api: AliyunApi, t: UploadTarget, c: CreateAnswer, fro
   return url;
 }
 
-async function partArrived(api: AliyunApi, t: UploadTarget, c: CreateAnswer, n: number): Promise<boolean> {
+async function partArrived(api: AliyundriveApi, t: UploadTarget, c: CreateAnswer, n: number): Promise<boolean> {
   const a = await api.call<{ uploaded_parts?: { part_number: number }[] }>('openFile/listUploadedParts', { drive_id: t.driveId, file_id: c.file_id, upload_id: c.upload_id });
   return (a.uploaded_parts ?? []).some((p) => p.part_number === n);
 }
@@ -184,7 +184,7 @@ async function wholeSha1(src: UploadSource): Promise<string> {
   return h.digest('hex');
 }
 
-/** The rapid-upload proof (protocol "Upload", step 3): 8 bytes of the file chosen by the access token. */
+/** The rapid-upload proof (docs/services/aliyundrive-open.md, "Rapid upload"): 8 bytes of the file chosen by the access token. */
 export async function proofCode(accessToken: string, src: UploadSource): Promise<string> {
   const md5 = createHash('md5').update(accessToken).digest('hex');
   const r = BigInt('0x' + md5.slice(0, 16));

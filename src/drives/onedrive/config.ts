@@ -1,7 +1,7 @@
 import { RemoteFields } from '../../config/remote-spec.js';
 import { ConfigError } from '../../util/errors.js';
 
-/** Login and Graph hosts of each national cloud (see shared/protocols/onedrive-graph.md). */
+/** Login and Graph hosts of each national cloud (docs/services/onedrive.md, "Hosts and regions"). */
 export const REGIONS = {
   global: { auth: 'https://login.microsoftonline.com', graph: 'https://graph.microsoft.com' },
   cn: { auth: 'https://login.chinacloudapi.cn', graph: 'https://microsoftgraph.chinacloudapi.cn' },

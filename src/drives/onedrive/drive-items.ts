@@ -1,6 +1,6 @@
 import type { RemoteEntry } from '../types.js';
 
-/** The driveItem fields drivemount reads (see the protocol file's "Listing"). */
+/** The driveItem fields drivemount reads (docs/services/onedrive.md, "driveItem fields the driver reads"). */
 export interface DriveItem {
   id: string;
   name: string;

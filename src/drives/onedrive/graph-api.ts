@@ -10,7 +10,7 @@ function isRejectedGraphToken(e: unknown): boolean {
 
 /**
  * Authorised Graph calls. A 401 InvalidAuthenticationToken means the access token died early
- * (revoked, clock skew): refresh and replay the request once, as the protocol asks.
+ * (revoked, clock skew): refresh and replay the request once, as Graph asks (docs/services/onedrive.md, "Authorisation and tokens").
  */
 export class GraphApi {
   constructor(

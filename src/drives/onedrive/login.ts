@@ -1,5 +1,5 @@
 // The Microsoft identity platform flows that turn an account into a refresh token
-// (shared/protocols/onedrive-graph.md "Tokens"): authorization code with a loopback redirect,
+// (docs/services/onedrive.md, "Authorisation and tokens"): authorization code with a loopback redirect,
 // and the device-code flow for machines without a browser. No terminal here: src/cli drives them.
 
 import { setTimeout as sleep } from 'node:timers/promises';

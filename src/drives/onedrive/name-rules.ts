@@ -2,7 +2,7 @@ import { DriveError } from '../../util/errors.js';
 import { baseName } from '../../util/posix-path.js';
 
 /**
- * Names OneDrive refuses (shared/protocols/onedrive-graph.md, "Names OneDrive refuses").
+ * Names OneDrive refuses (docs/services/onedrive.md, "Names the service refuses").
  * drivemount refuses them with EINVAL before writing anything, rather than mapping them to
  * look-alike characters: a name then means the same thing on every client of the drive.
  */

@@ -10,7 +10,7 @@ import { MAX_FILE_BYTES, checkDrivePath } from './name-rules.js';
 import { FRAGMENT_UNIT, uploadInSession, verifyHash } from './upload-session.js';
 import { parentOf, splitPath } from '../../util/posix-path.js';
 
-/** Files up to this size go in one simple PUT (the protocol's traditional limit). */
+/** Files up to this size go in one simple PUT (docs/services/onedrive.md, "Simple upload"). */
 const SIMPLE_UPLOAD_MAX = 4 * 1024 * 1024;
 
 export interface OneDriveWriterDeps {

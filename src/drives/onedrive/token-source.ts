@@ -11,7 +11,7 @@ interface AadTokenAnswer {
   expires_in: number;
 }
 
-/** Microsoft identity platform: the refresh-token grant, form-encoded (shared/protocols/onedrive-graph.md). */
+/** Microsoft identity platform: the refresh-token grant, form-encoded (docs/services/onedrive.md, "Authorisation and tokens"). */
 export function aadExchange(http: HttpClient, o: { tokenUrl: string; clientId: string; clientSecret?: string }) {
   return async (refreshToken: string): Promise<TokenGrant> => {
     const form = new URLSearchParams({

@@ -9,7 +9,7 @@ import type { GraphApi } from './graph-api.js';
 import { graphError } from './graph-errors.js';
 import type { DriveItem } from './drive-items.js';
 
-/** Every fragment but the last must be a multiple of this (protocol: "320 KiB rule"). */
+/** Every fragment but the last must be a multiple of this (docs/services/onedrive.md, "Upload sessions"). */
 export const FRAGMENT_UNIT = 320 * 1024;
 /** Consecutive failures without progress before an upload gives up. */
 const MAX_FRUITLESS = 6;

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { handleAdmin as handleShared } from '../common/admin.js';
 import type { AliContext } from './context.js';
 import { AliError } from './errors.js';
-import type { AliyunFaults } from './settings.js';
+import type { AliyundriveFaults } from './settings.js';
 
 export { ADMIN_PREFIX } from '../common/admin.js';
 
@@ -14,9 +14,9 @@ export function handleAdmin(
   req: IncomingMessage,
   res: ServerResponse,
   rawPath: string,
-  setFaults: (f: Partial<AliyunFaults>) => void,
+  setFaults: (f: Partial<AliyundriveFaults>) => void,
 ): Promise<void> {
-  return handleShared<AliyunFaults>(
+  return handleShared<AliyundriveFaults>(
     {
       stats: ctx.stats,
       faults: ctx.faults,

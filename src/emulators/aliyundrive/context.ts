@@ -1,5 +1,5 @@
 // Everything a request handler needs, gathered in one object built by
-// startAliyunEmulator() (no module-level state, so several emulators can run
+// startAliyundriveEmulator() (no module-level state, so several emulators can run
 // in one process, e.g. in tests).
 
 import type { EveryN } from '../common/faults.js';

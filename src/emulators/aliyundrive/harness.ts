@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-import { type AliyunEmulator, type AliyunEmulatorOptions, startAliyunEmulator } from './server.js';
+import { type AliyundriveEmulator, type AliyundriveEmulatorOptions, startAliyundriveEmulator } from './server.js';
 
 export interface JsonAnswer {
   status: number;
@@ -15,7 +15,7 @@ export interface JsonAnswer {
 }
 
 export interface AliHarness {
-  emu: AliyunEmulator;
+  emu: AliyundriveEmulator;
   root: string;
   backupRoot: string;
   accessToken: string;
@@ -46,13 +46,13 @@ async function parse(res: Response): Promise<JsonAnswer> {
  * since most tests are not about them.
  */
 export async function startAliHarness(
-  opts: Partial<AliyunEmulatorOptions> = {},
+  opts: Partial<AliyundriveEmulatorOptions> = {},
   seed?: (root: string, backupRoot: string) => Promise<void>,
 ): Promise<AliHarness> {
   const root = opts.root ?? (await tempDir());
   const backupRoot = opts.backupRoot ?? (await tempDir('drivemount-aliyun-backup-'));
   if (seed) await seed(root, backupRoot);
-  const emu = await startAliyunEmulator({ ...opts, root, backupRoot, faults: { enforceRateLimits: false, ...opts.faults } });
+  const emu = await startAliyundriveEmulator({ ...opts, root, backupRoot, faults: { enforceRateLimits: false, ...opts.faults } });
   const h: AliHarness = {
     emu,
     root,

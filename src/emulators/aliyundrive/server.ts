@@ -10,7 +10,7 @@
 //   PUT  /_oss/up/...                 pre-signed upload part URLs (uploads.ts)
 //   /_emulator/...                    admin endpoints for tests (admin.ts)
 //
-//   const emu = await startAliyunEmulator({ root: '/tmp/drive' });
+//   const emu = await startAliyundriveEmulator({ root: '/tmp/drive' });
 //   // API base: emu.url (in place of https://openapi.alipan.com)
 //   await emu.close();
 //
@@ -40,16 +40,16 @@ import { handleQrCode, handleQrCreate, QR_CREATE_PATH, QR_PREFIX } from './qr-lo
 import { handlePhone, PHONE_PATH } from './qr-phone.js';
 import { QrSessions } from './qr-sessions.js';
 import { handleRenew, RENEW_PATH } from './renew.js';
-import { type AliyunFaults, FaultSettings, STAT_KEYS } from './settings.js';
+import { type AliyundriveFaults, FaultSettings, STAT_KEYS } from './settings.js';
 import { UrlSigner } from './signer.js';
 import { AliDrive } from './store.js';
 import { UploadManager, UPLOAD_PREFIX } from './uploads.js';
 import { handleUserInfo, USER_INFO_PATH } from './user-info.js';
 
-export type { AccountState, AliyunFaults } from './settings.js';
+export type { AccountState, AliyundriveFaults } from './settings.js';
 export { DEFAULT_FAULTS, STAT_KEYS } from './settings.js';
 
-export interface AliyunEmulatorOptions {
+export interface AliyundriveEmulatorOptions {
   /** Folder backing the resource drive. */
   root: string;
   /** Folder backing the backup drive (default: a fresh temp folder, removed on close). */
@@ -66,10 +66,10 @@ export interface AliyunEmulatorOptions {
   clientSecret?: string;
   /** If given, a valid refresh token from the start (else one is minted). */
   initialRefreshToken?: string;
-  faults?: Partial<AliyunFaults>;
+  faults?: Partial<AliyundriveFaults>;
 }
 
-export interface AliyunEmulator {
+export interface AliyundriveEmulator {
   /** e.g. http://127.0.0.1:41234 — the OAuth host, the API host and the storage host. */
   url: string;
   port: number;
@@ -80,7 +80,7 @@ export interface AliyunEmulator {
   /** The "online renew API" endpoint on this same server. */
   renewApiUrl: string;
   driveIds: { default: string; resource: string; backup: string };
-  setFaults(f: Partial<AliyunFaults>): void;
+  setFaults(f: Partial<AliyundriveFaults>): void;
   stats(): Record<string, number>;
   resetStats(): void;
   /** Closes the server and all open sockets promptly, and removes staging areas. */
@@ -101,7 +101,7 @@ function checkedDir(folder: string): string {
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 const driveIdFor = (kind: string, root: string): string => String(100_000_000 + (digest(`${kind}:${root}`).readUInt32BE(0) % 900_000_000));
 
-export async function startAliyunEmulator(opts: AliyunEmulatorOptions): Promise<AliyunEmulator> {
+export async function startAliyundriveEmulator(opts: AliyundriveEmulatorOptions): Promise<AliyundriveEmulator> {
   const host = opts.host ?? '127.0.0.1';
   const clientId = opts.clientId ?? 'drivemount-aliyun-emulator';
   const clientSecret = opts.clientSecret ?? 'aliyun-emulator-secret';
@@ -147,7 +147,7 @@ export async function startAliyunEmulator(opts: AliyunEmulatorOptions): Promise<
     uploads: undefined as unknown as UploadManager,
   };
   ctx.uploads = new UploadManager(ctx);
-  const setFaults = (f: Partial<AliyunFaults>): void => {
+  const setFaults = (f: Partial<AliyundriveFaults>): void => {
     faults.update(f);
   };
 

@@ -5,7 +5,7 @@
 
 export type AccountState = 'normal' | 'frozen' | 'overCapacity';
 
-export interface AliyunFaults {
+export interface AliyundriveFaults {
   /** Added before every answer (API, token, renew, download, upload part) — default 0. */
   latencyMs: number;
   /** Per download response body (0 = unlimited). */
@@ -40,7 +40,7 @@ export interface AliyunFaults {
 
 export const TIB = 1024 ** 4;
 
-export const DEFAULT_FAULTS: AliyunFaults = {
+export const DEFAULT_FAULTS: AliyundriveFaults = {
   latencyMs: 0,
   bandwidthBytesPerSec: 0,
   throttleEvery: 0,
@@ -65,23 +65,23 @@ const ACCOUNT_STATES: readonly AccountState[] = ['normal', 'frozen', 'overCapaci
  * wrong types are refused) so a typo in a test fails loudly.
  */
 export class FaultSettings {
-  private current: AliyunFaults;
+  private current: AliyundriveFaults;
 
-  constructor(initial?: Partial<AliyunFaults>) {
+  constructor(initial?: Partial<AliyundriveFaults>) {
     this.current = { ...DEFAULT_FAULTS };
     if (initial) this.update(initial);
   }
 
-  get(): Readonly<AliyunFaults> {
+  get(): Readonly<AliyundriveFaults> {
     return this.current;
   }
 
-  update(patch: Partial<AliyunFaults> | Record<string, unknown>): Readonly<AliyunFaults> {
+  update(patch: Partial<AliyundriveFaults> | Record<string, unknown>): Readonly<AliyundriveFaults> {
     const next: Record<string, unknown> = { ...this.current };
     for (const [k, v] of Object.entries(patch)) {
       if (v === undefined) continue;
       if (!(k in DEFAULT_FAULTS)) throw new RangeError(`unknown setting '${k}'`);
-      const kind = typeof DEFAULT_FAULTS[k as keyof AliyunFaults];
+      const kind = typeof DEFAULT_FAULTS[k as keyof AliyundriveFaults];
       if (k === 'accountState') {
         if (!ACCOUNT_STATES.includes(v as AccountState)) {
           throw new RangeError(`setting 'accountState' must be one of ${ACCOUNT_STATES.join(', ')}`);
@@ -93,7 +93,7 @@ export class FaultSettings {
       }
       next[k] = v;
     }
-    this.current = next as unknown as AliyunFaults;
+    this.current = next as unknown as AliyundriveFaults;
     return this.current;
   }
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { aliyunLogin } from './aliyun-login.js';
+import { aliyundriveLogin } from './aliyundrive-login.js';
 
 /** `drivemount login aliyundrive` and its options (the Aliyundrive descriptor names it). */
-export function registerAliyunLogin(login: Command, program: Command): void {
+export function registerAliyundriveLogin(login: Command, program: Command): void {
   login
     .command('aliyundrive')
     .description('authorise an Aliyundrive (alipan) Open Platform app by QR code, or store a refresh token')
@@ -21,6 +21,6 @@ Examples:
   drivemount login aliyundrive --name ali --client-id abc… --client-secret …     # QR code in the terminal
   drivemount login aliyundrive --name ali --renew-api-url https://api.example/alicloud/renewapi --refresh-token -`)
     .action(async (o) => {
-      process.exitCode = await aliyunLogin({ ...o, config: program.opts().config });
+      process.exitCode = await aliyundriveLogin({ ...o, config: program.opts().config });
     });
 }

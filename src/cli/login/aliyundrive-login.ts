@@ -1,9 +1,9 @@
 import QRCode from 'qrcode';
 import { resolveConfigPath } from '../../config/config-file.js';
-import { parseAliyunConfig } from '../../drives/aliyundrive/config.js';
+import { parseAliyundriveConfig } from '../../drives/aliyundrive/config.js';
 import { AccountLookup } from '../../drives/aliyundrive/account-lookup.js';
-import { exchangeAuthCode, requestQrCode, waitForQrLogin, type AliyunApp } from '../../drives/aliyundrive/login.js';
-import { aliyunExchange } from '../../drives/aliyundrive/tokens.js';
+import { exchangeAuthCode, requestQrCode, waitForQrLogin, type AliyundriveApp } from '../../drives/aliyundrive/login.js';
+import { aliyundriveExchange } from '../../drives/aliyundrive/tokens.js';
 import { RefreshRefused } from '../../drives/token-source.js';
 import { LoginRefused } from '../../drives/login-errors.js';
 import { HttpClient } from '../../http/client.js';
@@ -12,7 +12,7 @@ import { Prompter } from '../prompter.js';
 import { previousSettings, saveRemote } from './save-remote.js';
 import { positive } from '../option-numbers.js';
 
-export interface AliyunLoginOptions {
+export interface AliyundriveLoginOptions {
   config?: string;
   name: string;
   clientId?: string;
@@ -29,7 +29,7 @@ export interface AliyunLoginOptions {
 const DRIVE_TYPES = ['default', 'resource', 'backup'] as const;
 type DriveType = (typeof DRIVE_TYPES)[number];
 
-export async function aliyunLogin(o: AliyunLoginOptions, term = new Prompter()): Promise<number> {
+export async function aliyundriveLogin(o: AliyundriveLoginOptions, term = new Prompter()): Promise<number> {
   const file = resolveConfigPath(o.config);
   const old = await previousSettings(file, o.name, 'aliyundrive-open');
   const ownApp = o.clientId !== undefined || o.clientSecret !== undefined;
@@ -60,10 +60,10 @@ export async function aliyunLogin(o: AliyunLoginOptions, term = new Prompter()):
             'Without an app, get a refresh token from your online renew API\'s page and pass it with --refresh-token and --renew-api-url',
         );
       }
-      const cfg = parseAliyunConfig(o.name, settings); // validates URLs before anything is asked
+      const cfg = parseAliyundriveConfig(o.name, settings); // validates URLs before anything is asked
       grant = await qrLogin(http, { apiUrl: cfg.apiUrl, clientId: cfg.clientId!, clientSecret: cfg.clientSecret! }, timeoutMs, positive(o.pollInterval, '--poll-interval'), term);
     }
-    const cfg = parseAliyunConfig(o.name, { ...settings, refreshToken: grant.refreshToken });
+    const cfg = parseAliyundriveConfig(o.name, { ...settings, refreshToken: grant.refreshToken });
     const lookup = new AccountLookup(http, cfg.apiUrl, grant.accessToken);
     const account = await lookup.drives();
     const driveType = await chooseDriveType(o, settings, account.drives, term);
@@ -85,7 +85,7 @@ export async function aliyunLogin(o: AliyunLoginOptions, term = new Prompter()):
 }
 
 /** seed 004's second way: a token from elsewhere, refreshed once here to prove it works (that rotates it). */
-async function pastedToken(http: HttpClient, o: AliyunLoginOptions, settings: Record<string, unknown>, term: Prompter): Promise<{ accessToken: string; refreshToken: string }> {
+async function pastedToken(http: HttpClient, o: AliyundriveLoginOptions, settings: Record<string, unknown>, term: Prompter): Promise<{ accessToken: string; refreshToken: string }> {
   let token = o.refreshToken!;
   if (token === '-') {
     const line = await term.line('Refresh token: ');
@@ -96,9 +96,9 @@ async function pastedToken(http: HttpClient, o: AliyunLoginOptions, settings: Re
   if (!settings.clientId && !settings.renewApiUrl) {
     throw new ConfigError('a pasted refresh token is refreshed either by your own app (--client-id and --client-secret) or by an online renew API (--renew-api-url URL)');
   }
-  const cfg = parseAliyunConfig(o.name, { ...settings, refreshToken: token });
+  const cfg = parseAliyundriveConfig(o.name, { ...settings, refreshToken: token });
   try {
-    const g = await aliyunExchange(http, cfg)(token);
+    const g = await aliyundriveExchange(http, cfg)(token);
     if (!g.refreshToken) throw new LoginRefused('the refresh answer carries no new refresh token');
     return { accessToken: g.accessToken, refreshToken: g.refreshToken };
   } catch (e) {
@@ -107,7 +107,7 @@ async function pastedToken(http: HttpClient, o: AliyunLoginOptions, settings: Re
   }
 }
 
-async function qrLogin(http: HttpClient, app: AliyunApp, timeoutMs: number, intervalMs: number, term: Prompter): Promise<{ accessToken: string; refreshToken: string }> {
+async function qrLogin(http: HttpClient, app: AliyundriveApp, timeoutMs: number, intervalMs: number, term: Prompter): Promise<{ accessToken: string; refreshToken: string }> {
   const qr = await requestQrCode(http, app);
   term.say('Scan this code with the Aliyundrive (alipan) app and confirm on the phone:\n');
   term.say(await QRCode.toString(qr.pageUrl, { type: 'terminal', small: true }));
@@ -132,7 +132,7 @@ async function qrLogin(http: HttpClient, app: AliyunApp, timeoutMs: number, inte
 }
 
 async function chooseDriveType(
-  o: AliyunLoginOptions,
+  o: AliyundriveLoginOptions,
   settings: Record<string, unknown>,
   drives: Partial<Record<DriveType, string>>,
   term: Prompter,
