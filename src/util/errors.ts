@@ -32,9 +32,13 @@ export class DriveError extends Error {
   }
 
   /** Marks the level this error is logged at when answered; returns it, so `throw err.withLevel(...)` reads well. */
-  withLevel(level: FailureLevel): this {
-    this.level = level;
-    return this;
+  withLevel(level: FailureLevel): DriveError {
+    // A copy: the same error object may be shared (single-flight fetches and refreshes), and
+    // another receiver of it must still log it at its own level.
+    const copy = new DriveError(this.code, this.message, { fatal: this.fatal, status: this.status, cause: this.cause });
+    copy.level = level;
+    copy.stack = this.stack;
+    return copy;
   }
 }
 

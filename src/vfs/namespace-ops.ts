@@ -31,6 +31,8 @@ export class NamespaceOps {
     const e = await this.metadata.lookup(path);
     if (e.isDir) throw new DriveError('EISDIR', `${path} is a folder`);
     const open = this.staged.get(path);
+    // An upload under way must land (or fail) first: deciding before it would let it recreate the file.
+    await open?.settled();
     if (open && !open.remote) {
       this.staged.detach(path); // never uploaded: nothing to delete remotely
     } else {
@@ -48,6 +50,8 @@ export class NamespaceOps {
     if (to.startsWith(from + '/')) throw new DriveError('EINVAL', `cannot move ${from} into itself`);
     const open = this.staged.get(from);
     if (open?.hasUnsentChanges) await this.staged.commit(open); // the file must exist remotely to be moved
+    // An upload under way at the target must finish before the target is judged and replaced.
+    await this.staged.get(to)?.settled();
     const src = open?.remote ?? (await this.metadata.lookup(from));
     const dst = await this.metadata.lookup(to).catch((e: unknown) => {
       if (e instanceof DriveError && e.code === 'ENOENT') return undefined;
@@ -80,9 +84,10 @@ export class NamespaceOps {
     const w = this.staged.writer();
     if (!w.setModified) return; // the service keeps no client times (docs/semantics.md)
     const updated = await w.setModified(path, e, mtimeMs);
-    // The file may have been written (or unlinked) while the time was set; an upload that
-    // started meanwhile brings its own entry.
-    if (open && open.state !== 'committing') open.remoteChanged(updated);
+    // The file may have been written, uploaded or unlinked while the time was set: then the
+    // newer state wins and this answer is stale.
+    if (open && (open.detached || open.remote !== e || open.state === 'committing')) return;
+    open?.remoteChanged(updated);
     this.metadata.put(path, updated);
   }
 

@@ -256,3 +256,37 @@ test('rmdir of a folder holding a file created and still open there is ENOTEMPTY
     await f.close();
   }
 });
+
+test('unlink during a running upload waits for it, then removes what it committed: the file does not come back', async () => {
+  const f = await vfsOn();
+  f.drive.delay('upload', 100);
+  const fh = await f.vfs.create('/racing.txt');
+  await put(f.vfs, fh, 'soon gone');
+  const flushing = f.vfs.flush(fh);
+  await new Promise((r) => setTimeout(r, 20)); // the upload is under way now
+  await f.vfs.unlink('/racing.txt');
+  await flushing;
+  await f.vfs.release(fh);
+  assert.equal(f.count('upload'), 1);
+  assert.equal(f.count('remove'), 1);
+  assert.equal(f.drive.content('/racing.txt'), undefined);
+  await assert.rejects(f.vfs.getattr('/racing.txt'), errno('ENOENT'));
+  await f.close();
+});
+
+test('rename onto a file whose upload is running waits for it: the renamed file is what stays', async () => {
+  const f = await vfsOn((d) => {
+    d.put('/src.txt', Buffer.from('source'));
+  });
+  f.drive.delay('upload', 100);
+  const fh = await f.vfs.create('/dst.txt');
+  await put(f.vfs, fh, 'target bytes');
+  const flushing = f.vfs.flush(fh);
+  await new Promise((r) => setTimeout(r, 20));
+  await f.vfs.rename('/src.txt', '/dst.txt');
+  await flushing;
+  await f.vfs.release(fh);
+  assert.equal(f.drive.content('/dst.txt')?.toString(), 'source');
+  assert.equal(f.drive.content('/src.txt'), undefined);
+  await f.close();
+});

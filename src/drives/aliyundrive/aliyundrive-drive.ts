@@ -230,14 +230,15 @@ export class AliyundriveDrive implements Drive {
     const src = splitPath(from);
     const dst = splitPath(to);
     let replaces = o.replaces?.id === entry.id ? undefined : o.replaces;
-    if (replaces?.isDir) {
-      // The service never puts a folder in a folder's place (it refuses the name): the target
-      // is empty (the VFS checked), so it goes first, as rename(2) onto an empty folder expects.
-      await this.removeReplaced(to, replaces);
-      replaces = undefined;
-    }
-    const mode = replaces ? 'ignore' : 'refuse';
     try {
+      if (replaces?.isDir) {
+        // The service never puts a folder in a folder's place (it refuses the name): the target
+        // is empty (the VFS checked), so it goes first, as rename(2) onto an empty folder expects.
+        // Should the move then fail, only an empty folder is gone.
+        await this.removeReplaced(to, replaces);
+        replaces = undefined;
+      }
+      const mode = replaces ? 'ignore' : 'refuse';
       let name = src.name;
       if (src.parent !== dst.parent) {
         // `new_name` is only used where the original name is taken at the destination; a

@@ -59,7 +59,12 @@ export class Committer {
       }
     } catch (e) {
       const err = toDriveError(e);
-      this.deps.log.error({ path: f.path, errno: err.code, kept: f.stagingPath }, `writing ${f.path} failed: ${err.message} — the data written is kept in ${f.stagingPath}`);
+      if (f.detached) {
+        // Unlinked or replaced meanwhile: nothing is kept for a file that no longer has a name.
+        this.deps.log.error({ path: f.path, errno: err.code }, `writing ${f.path} failed: ${err.message} — the file was removed or replaced meanwhile, its data is discarded`);
+      } else {
+        this.deps.log.error({ path: f.path, errno: err.code, kept: f.stagingPath }, `writing ${f.path} failed: ${err.message} — the data written is kept in ${f.stagingPath}`);
+      }
       throw err.withLevel('silent'); // logged just above, with the place its data is kept
     }
   }

@@ -251,6 +251,11 @@ export class StagedFile {
     return this.fh;
   }
 
+  /** Resolves once every write, truncate and upload queued so far has finished. */
+  settled(): Promise<void> {
+    return this.lock;
+  }
+
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn);
     this.lock = run.then(

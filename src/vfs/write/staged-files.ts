@@ -77,6 +77,7 @@ export class StagedFiles {
     // flush normally committed already; this catches a close that skipped it. A failed commit is
     // not tried (and logged) again unless the file changed since.
     if (f.state === 'dirty' || f.state === 'committing') await this.commit(f).catch(() => undefined);
+    if (f.handles > 0) return; // opened again while the upload ran: the new handle owns it now
     if (this.files.get(f.path) === f) this.files.delete(f.path);
     const { kept } = await f.close();
     if (kept) this.deps.log.debug({ path: f.path, kept: f.stagingPath }, 'staged file kept after a failed upload');
