@@ -5,6 +5,7 @@ import { MemoryBudget } from '../../src/vfs/prefetch/memory-budget.js';
 import { BufferPool } from '../../src/vfs/prefetch/buffer-pool.js';
 import { Prefetcher, DEFAULT_PREFETCH } from '../../src/vfs/prefetch/prefetcher.js';
 import { silentLogger } from '../../src/util/log.js';
+import { DriveError } from '../../src/util/errors.js';
 import { memoryContent, type ContentFault } from '../helpers/memory-content.js';
 
 const MiB = 1 << 20;
@@ -169,4 +170,16 @@ test('closing releases every buffer, read or not, and its budget', async () => {
   pf.close();
   assert.equal(budget.inUse, 0);
   await assert.rejects(pf.read(Buffer.alloc(10), 0, 10), (e: Error & { code?: string }) => e.code === 'EBADF');
+});
+
+test('a refusal from the content source (not a cut) fails the read at once, without asking again', async () => {
+  const requests: number[] = [];
+  const refusing = async function* (start: number): AsyncGenerator<Buffer> {
+    requests.push(start);
+    throw new DriveError('EACCES', 'the service refuses this download');
+  };
+  const pf = new Prefetcher(4 * MiB, { content: refusing, log: silentLogger, path: '/f' }, new MemoryBudget(512 * MiB));
+  await assert.rejects(pf.read(Buffer.alloc(65536), 0, 65536), (e: Error & { code?: string }) => e.code === 'EACCES');
+  assert.deepEqual(requests, [0]);
+  pf.close();
 });

@@ -139,6 +139,8 @@ export class RangeBuffer {
         break;
       } catch (e) {
         if (this.abort.signal.aborted) return;
+        // Only a cut (EIO) is worth asking again; a refusal (ENOENT, EACCES, a fatal token error) stands.
+        if (e instanceof DriveError && (e.fatal || e.code !== 'EIO')) throw e;
         fruitless = this.filled > before ? 0 : fruitless + 1;
         if (fruitless > MAX_FRUITLESS_RESTARTS) throw e;
         log.debug({ path, from: this.start + this.filled, err: (e as Error).message }, 'range read failed, asking again from the byte reached');
