@@ -49,7 +49,6 @@ type Handle =
 export interface VfsStats {
   bytesRead: number;
   bytesWritten: number;
-  openFiles: number;
 }
 
 /**
@@ -60,7 +59,7 @@ export interface VfsStats {
 export class Vfs {
   readonly metadata: MetadataCache;
   readonly budget: MemoryBudget;
-  readonly stats: VfsStats = { bytesRead: 0, bytesWritten: 0, openFiles: 0 };
+  readonly stats: VfsStats = { bytesRead: 0, bytesWritten: 0 };
   private readonly pool: BufferPool;
   private readonly staged: StagedFiles;
   private readonly ns: NamespaceOps;
@@ -157,7 +156,6 @@ export class Vfs {
     const h = this.handles.get(fh);
     if (!h) return;
     this.handles.delete(fh);
-    this.stats.openFiles--;
     if (h.kind === 'read') {
       if (h.reader) this.log.debug({ path: h.path, requests: h.reader.requests, seeks: h.reader.seeks }, 'closed');
       h.reader?.close();
@@ -248,7 +246,6 @@ export class Vfs {
   private addHandle(h: Handle): number {
     const fh = this.nextHandle++;
     this.handles.set(fh, h);
-    this.stats.openFiles++;
     return fh;
   }
 

@@ -7,8 +7,6 @@ import type { DownloadLink, RemoteEntry } from '../types.js';
 export class LinkCache {
   private readonly links = new Map<string, DownloadLink>();
   private readonly inflight = new Map<string, Promise<DownloadLink>>();
-  /** Links resolved through the service (not taken from a listing), for stats and tests. */
-  resolutions = 0;
 
   constructor(private readonly resolve: (path: string, entry: RemoteEntry) => Promise<DownloadLink>) {}
 
@@ -22,7 +20,6 @@ export class LinkCache {
     }
     let p = this.inflight.get(entry.id);
     if (!p) {
-      this.resolutions++;
       p = this.resolve(path, entry)
         .then((l) => {
           this.links.set(entry.id, l);
