@@ -142,7 +142,11 @@ describe('OneDrive emulator: writes', () => {
     r = await h.graphJson(`/me/drive/items/${p1.id}?@microsoft.graph.conflictBehavior=rename`, { method: 'PATCH', ...json({ name: 'p2.txt', parentReference: { path: '/drive/root:/Dir' } }) });
     assert.equal(r.status, 200);
     assert.equal(r.body.name, 'p2 1.txt');
-    r = await h.graphJson(`/me/drive/items/${p1.id}`, { method: 'PATCH', ...json({ name: 'p2.txt', '@microsoft.graph.conflictBehavior': 'replace' }) });
+    // replace belongs in the URL (a body annotation is ignored: onedrive-rename.test.ts), and only
+    // where the drive honours it (ignoreReplaceOnMove 0).
+    h.emu.setFaults({ ignoreReplaceOnMove: 0 });
+    r = await h.graphJson(`/me/drive/items/${p1.id}?@microsoft.graph.conflictBehavior=replace`, { method: 'PATCH', ...json({ name: 'p2.txt' }) });
+    h.emu.setFaults({ ignoreReplaceOnMove: 1 });
     assert.equal(r.status, 200);
     assert.equal(r.body.name, 'p2.txt');
     assert.equal(await readFile(path.join(h.root, 'Dir', 'p2.txt'), 'utf8'), 'p1');

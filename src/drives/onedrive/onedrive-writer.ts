@@ -7,6 +7,7 @@ import type { GraphApi } from './graph-api.js';
 import { graphError } from './graph-errors.js';
 import { itemPath, toRemoteEntry, type DriveItem } from './drive-items.js';
 import { MAX_FILE_BYTES, checkDrivePath } from './name-rules.js';
+import { moveItem } from './move-item.js';
 import { FRAGMENT_UNIT, uploadInSession, verifyHash } from './upload-session.js';
 import { parentOf, splitPath } from '../../util/posix-path.js';
 
@@ -84,20 +85,16 @@ export class OneDriveWriter implements DriveWriter {
 
   async move(from: string, entry: RemoteEntry, to: string, opts: { replaces?: RemoteEntry }): Promise<RemoteEntry> {
     this.checkName(to);
-    const target = this.d.drivePath(to);
-    const { parent: parentPath, name } = splitPath(target);
-    const patch: Record<string, unknown> = { name };
-    try {
-      if (parentPath !== parentOf(this.d.drivePath(from))) {
-        const parent = await this.d.api.json<DriveItem>(`${this.d.base}${itemPath(parentPath)}?$select=id`);
-        patch.parentReference = { id: parent.id };
+    const { parent: parentPath, name } = splitPath(this.d.drivePath(to));
+    let parentId: string | undefined;
+    if (parentPath !== parentOf(this.d.drivePath(from))) {
+      try {
+        parentId = (await this.d.api.json<DriveItem>(`${this.d.base}${itemPath(parentPath)}?$select=id`)).id;
+      } catch (e) {
+        throw graphError(e, `rename ${from} → ${to}`);
       }
-      if (opts.replaces) patch['@microsoft.graph.conflictBehavior'] = 'replace';
-      const item = await this.d.api.json<DriveItem>(`${this.d.base}/items/${encodeURIComponent(entry.id)}`, { method: 'PATCH', body: JSON.stringify(patch) });
-      return toRemoteEntry(item);
-    } catch (e) {
-      throw graphError(e, `rename ${from} → ${to}`);
     }
+    return moveItem(this.d, entry, { name, parentId, from, to }, opts.replaces);
   }
 
   async remove(path: string, entry: RemoteEntry): Promise<void> {

@@ -37,6 +37,7 @@ export interface EmulatorContext {
     cutDownload: EveryN;
     failFragment: EveryN;
     cutFragment: EveryN;
+    failMove: EveryN;
   };
   uploads: UploadManager;
   copies: CopyMonitor;

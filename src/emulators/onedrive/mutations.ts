@@ -142,7 +142,13 @@ async function createFolder(g: GraphRequest): Promise<void> {
   await sendItem(ctx, g.res, view, made, 201);
 }
 
-/** PATCH {item}: rename, move (parentReference), fileSystemInfo times. */
+/**
+ * PATCH {item}: rename, move (parentReference), fileSystemInfo times.
+ * As on the service: conflictBehavior is read from the URL only (a body annotation is ignored),
+ * default `fail`; `replace` is ignored while `ignoreReplaceOnMove` is 1 and never replaces a
+ * folder (nor puts a folder over a file); a move or rename without
+ * fileSystemInfo.lastModifiedDateTime resets the item's modification time to now.
+ */
 async function patchItem(g: GraphRequest): Promise<void> {
   const { ctx, view } = g;
   const store = view.store;
@@ -150,15 +156,21 @@ async function patchItem(g: GraphRequest): Promise<void> {
   const e = await requireItem(g);
   if (e.isRoot) throw invalidRequest('The root folder cannot be renamed or moved.');
   checkIfMatch(g.req, e);
-  const conflict = parseConflictBehavior(body[CONFLICT] ?? g.query.get(CONFLICT), 'fail');
+  const conflict = parseConflictBehavior(g.query.get(CONFLICT), 'fail');
   const times = parseTimes(body.fileSystemInfo);
   if (body.name !== undefined && typeof body.name !== 'string') throw invalidRequest('name must be a string.');
   const newParent = body.parentReference === undefined ? null : await resolveParentReference(g, body.parentReference, e);
+  const moves = typeof body.name === 'string' || newParent !== null;
+  if (moves && ctx.counters.failMove.hit()) {
+    ctx.stats.inc('moveFailed');
+    throw new GraphError(500, 'generalException', 'An unspecified error has occurred.');
+  }
 
   let rel = e.rel;
-  if (typeof body.name === 'string' || newParent) {
+  if (moves) {
     const name = typeof body.name === 'string' ? body.name : e.name;
     if (name !== e.name) checkName(name);
+    const replaceAllowed = conflict === 'replace' && ctx.faults.get().ignoreReplaceOnMove === 0;
     rel = await store.lock.run(async () => {
       const cur = await store.resolveId(e.id);
       if (!cur) throw notFound();
@@ -167,9 +179,13 @@ async function patchItem(g: GraphRequest): Promise<void> {
       let finalName = name;
       const actual = await store.findChildName(dest, name);
       if (actual !== null && joinRel(dest.rel, actual) !== cur.rel) {
-        if (conflict === 'fail') throw nameAlreadyExists(name);
-        if (conflict === 'rename') finalName = uniqueName(name, await store.childNames(dest));
-        else await rm(store.absOf(joinRel(dest.rel, actual)), { recursive: true, force: true });
+        if (conflict === 'rename') {
+          finalName = uniqueName(name, await store.childNames(dest));
+        } else {
+          const taken = await store.entryAt(joinRel(dest.rel, actual));
+          if (!replaceAllowed || cur.isDir || !taken || taken.isDir) throw nameAlreadyExists(name);
+          await rm(taken.abs, { force: true });
+        }
       }
       const target = joinRel(dest.rel, finalName);
       checkPathLength(target);
@@ -177,7 +193,7 @@ async function patchItem(g: GraphRequest): Promise<void> {
       return target;
     });
   }
-  await applyTimes(store, store.absOf(rel), times);
+  await applyTimes(store, store.absOf(rel), moves && times.modifiedMs === undefined ? { ...times, modifiedMs: Date.now() } : times);
   const updated = await store.entryAt(rel);
   if (!updated) throw notFound();
   await sendItem(ctx, g.res, view, updated, 200);

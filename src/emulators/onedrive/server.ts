@@ -147,6 +147,7 @@ export async function startOneDriveEmulator(opts: OneDriveEmulatorOptions): Prom
       cutDownload: new EveryN(() => faults.get().cutDownloadEvery),
       failFragment: new EveryN(() => faults.get().failFragmentEvery),
       cutFragment: new EveryN(() => faults.get().cutFragmentEvery),
+      failMove: new EveryN(() => faults.get().failMoveEvery),
     },
     // Set right below: both need the finished context.
     uploads: undefined as unknown as UploadManager,

@@ -30,6 +30,13 @@ export interface OneDriveFaults {
   deviceCodeTtlSec: number;
   /** Polling interval of device codes (default 5, as AAD). */
   deviceCodeIntervalSec: number;
+  /**
+   * 1 (default) = `replace` in the URL of a move/rename PATCH is ignored and a taken name answers
+   * 409, as some drives do; 0 = a file may replace a file that way. Folders are never replaced.
+   */
+  ignoreReplaceOnMove: number;
+  /** Every Nth move/rename PATCH answers 500 without changing anything — 0 = off. */
+  failMoveEvery: number;
 }
 
 export const TIB = 1024 ** 4;
@@ -49,6 +56,8 @@ export const DEFAULT_FAULTS: OneDriveFaults = {
   denyConsent: 0,
   deviceCodeTtlSec: 900,
   deviceCodeIntervalSec: 5,
+  ignoreReplaceOnMove: 1,
+  failMoveEvery: 0,
 };
 
 /** Every stats key, so snapshots always carry them all (0 when unused). */
@@ -65,6 +74,7 @@ export const STAT_KEYS = [
   'uploadSession',
   'mkdir',
   'patch',
+  'moveFailed',
   'delete',
   'copy',
   'quotaExceeded',
