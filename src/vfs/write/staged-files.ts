@@ -79,12 +79,16 @@ export class StagedFiles {
     if (f.state === 'dirty' || f.state === 'committing') await this.commit(f).catch(() => undefined);
     if (f.handles > 0) return; // opened again while the upload ran: the new handle owns it now
     if (this.files.get(f.path) === f) this.files.delete(f.path);
+    // From now on the service's state is the truth: the committed file, or what was there before.
+    // Told in the same step as the file leaves the registry: a utimens or rename arriving while
+    // the staging file closes (the kernel sends release after close(2) returned) finds this entry
+    // and its own answer wins, rather than being overwritten by this older one afterwards.
+    if (!f.detached) {
+      if (f.remote) this.deps.metadata.put(f.path, f.remote);
+      else this.deps.metadata.remove(f.path);
+    }
     const { kept } = await f.close();
     if (kept) this.deps.log.debug({ path: f.path, kept: f.stagingPath }, 'staged file kept after a failed upload');
-    if (f.detached) return;
-    // From now on the service's state is the truth: the committed file, or what was there before.
-    if (f.remote) this.deps.metadata.put(f.path, f.remote);
-    else this.deps.metadata.remove(f.path);
   }
 
   /** The path was renamed: the open file follows it. */
