@@ -28,6 +28,12 @@ const LINK_SECONDS = 14_400;
  */
 const MAX_FOLDER_IDS = 20_000;
 
+/** Memory bounds, smaller in tests that show what happens when something is forgotten. */
+export interface AliyundriveLimits {
+  folderIds?: number;
+  liveSizes?: number;
+}
+
 interface DriveInfo {
   user_id?: string;
   name?: string;
@@ -49,7 +55,7 @@ export class AliyundriveDrive implements Drive {
   /** The account's name, read by connect(). */
   private account?: string;
   /** Mount path → folder id, learnt from listings ("/" is the configured root, never forgotten). */
-  private readonly ids = new LRUCache<string, string>({ max: MAX_FOLDER_IDS });
+  private readonly ids: LRUCache<string, string>;
   private readonly livp: LivePhotos;
   /** Reads through download links, within the service's cap on downloads per user. */
   readonly content: LinkedContent;
@@ -58,7 +64,9 @@ export class AliyundriveDrive implements Drive {
     readonly name: string,
     private readonly cfg: AliyundriveConfig,
     private readonly deps: DriveDeps<RefreshTokenCredential>,
+    limits: AliyundriveLimits = {},
   ) {
+    this.ids = new LRUCache({ max: limits.folderIds ?? MAX_FOLDER_IDS });
     const tokens = new TokenSource(aliyundriveExchange(deps.http, cfg), { remote: name, store: deps.store, log: deps.log });
     this.api = new AliyundriveApi(deps.http, tokens, this.pacer, cfg.apiUrl);
     this.capabilities = {
@@ -72,7 +80,7 @@ export class AliyundriveDrive implements Drive {
       // Aborted downloads count until the service sees their sockets close: a new one may race them.
       busyCodes: ['ExceedMaxConcurrency'],
     });
-    this.livp = new LivePhotos(cfg.livpFormat, deps.http, (p, e) => this.content.links.get(p, e), (e, l) => this.content.links.invalidate(e.id, l));
+    this.livp = new LivePhotos(cfg.livpFormat, deps.http, (p, e) => this.content.links.get(p, e), (e, l) => this.content.links.invalidate(e.id, l), limits.liveSizes);
     this.writer = forgettingWriter({
       checkName: () => undefined, // the Open API documents no refused names
       upload: (p, src, o) => this.upload(p, src, o),
@@ -229,10 +237,11 @@ export class AliyundriveDrive implements Drive {
   private async idOf(path: string): Promise<string> {
     const known = this.knownId(path);
     if (known) return known;
-    await this.list(parentOf(path));
-    const id = this.ids.get(path);
-    if (!id) throw new DriveError('ENOENT', `${path}: no such folder`);
-    return id;
+    // From the listing itself: the bounded map may already have let the id go again.
+    const name = splitPath(path).name;
+    const e = (await this.list(parentOf(path))).find((x) => x.name === name);
+    if (!e) throw new DriveError('ENOENT', `${path}: no such folder`);
+    return e.id; // a file's id too: listing "below" it then answers ENOENT, as for a missing folder
   }
 
   private async upload(path: string, src: UploadSource, o: { replaces?: RemoteEntry }): Promise<RemoteEntry> {

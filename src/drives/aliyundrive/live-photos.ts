@@ -23,7 +23,7 @@ const PROBE_ACCEPTS = [401, 403, 404, 410, 416];
  * before anything is read. Sizes are kept per version (id and update time), so listing again costs nothing.
  */
 export class LivePhotos {
-  private readonly sizes = new LRUCache<string, number>({ max: MAX_KNOWN_SIZES });
+  private readonly sizes: LRUCache<string, number>;
 
   constructor(
     private readonly format: 'jpeg' | 'mov',
@@ -31,7 +31,10 @@ export class LivePhotos {
     /** The stream's download link, through the driver's link cache (the read that follows reuses it). */
     private readonly linkOf: (path: string, entry: RemoteEntry) => Promise<DownloadLink>,
     private readonly refused: (entry: RemoteEntry, link: DownloadLink) => void,
-  ) {}
+    maxKnownSizes = MAX_KNOWN_SIZES,
+  ) {
+    this.sizes = new LRUCache({ max: maxKnownSizes });
+  }
 
   /** Only live photos are read-only on this service (writing one would drop its other stream). */
   static isLive(e: RemoteEntry): boolean {
