@@ -19,6 +19,11 @@ export interface RemoteEntry {
   link?: DownloadLink;
   /** The service cannot take writes to this item through the mount (e.g. a live photo's stream). */
   readOnly?: boolean;
+  /**
+   * The listing left `size` out because learning it costs a call per item (Aliyundrive's live
+   * photos): `Drive.learnSize` gives it, and the VFS asks before the entry is shown or read.
+   */
+  sizeUnknown?: boolean;
 }
 
 export interface DownloadLink {
@@ -99,6 +104,8 @@ export interface Drive {
    * refresh, waits for a busy service, resuming cut bodies and download caps are the driver's job.
    */
   readRange(path: string, entry: RemoteEntry, start: number, end: number, signal?: AbortSignal): AsyncIterable<Buffer>;
+  /** The entry with its size, for an entry listed with `sizeUnknown` (drivers that list such entries have it). */
+  learnSize?(path: string, entry: RemoteEntry): Promise<RemoteEntry>;
   quota(): Promise<Quota>;
   about(): Promise<DriveAbout>;
   close(): Promise<void>;

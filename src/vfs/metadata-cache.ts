@@ -36,6 +36,7 @@ export class MetadataCache {
   /** Folders whose own attributes (time, size) the service changed when a child changed. */
   private readonly stale = new Set<string>();
   private readonly inflightStats = new Map<string, Promise<RemoteEntry>>();
+  private readonly inflightSizes = new Map<string, Promise<RemoteEntry>>();
 
   constructor(private readonly drive: Drive, private readonly opts: MetadataCacheOptions) {
     this.dirs = new LRUCache({ max: opts.maxDirs ?? 2000, ttl: opts.ttlMs, ttlAutopurge: false });
@@ -43,6 +44,28 @@ export class MetadataCache {
   }
 
   async lookup(path: string): Promise<RemoteEntry> {
+    const e = await this.lookupCached(path);
+    return e.sizeUnknown && this.drive.learnSize ? this.learnSize(path, e) : e;
+  }
+
+  /** A listed entry whose size costs a call to learn: learnt once, then kept like any other. */
+  private learnSize(path: string, listed: RemoteEntry): Promise<RemoteEntry> {
+    return this.singleFlight(this.inflightSizes, path, async () => {
+      const e = await this.drive.learnSize!(path, listed);
+      const now = this.cachedEntry(path);
+      // Changed through the mount meanwhile (renamed over, uploaded): the newer state stays.
+      if (!now || (now.id === listed.id && now.mtimeMs === listed.mtimeMs)) this.put(path, e);
+      return e;
+    });
+  }
+
+  private cachedEntry(path: string): RemoteEntry | undefined {
+    const { parent, name } = splitPath(path);
+    const e = this.dirs.get(parent)?.get(name) ?? this.entries.get(path);
+    return e === MISSING ? undefined : e;
+  }
+
+  private async lookupCached(path: string): Promise<RemoteEntry> {
     if (this.stale.has(path)) return this.restat(path);
     if (path !== '/') {
       const { parent, name } = splitPath(path);

@@ -204,3 +204,41 @@ test('a live photo (.livp) appears as its JPEG or MOV stream, with a size that m
   assert.equal((await fs.stat(path.join(mm.mnt, 'IMG_0001.mov'))).size, mov.length);
   assert.ok((await fs.readFile(path.join(mm.mnt, 'IMG_0001.mov'))).equals(mov));
 });
+
+test('cp -r into a/b costs no listing of a per file (the folder\'s attributes after each commit come from one get)', async () => {
+  const { d, m } = await setup({ seed: async (root) => void (await fs.mkdir(path.join(root, 'a', 'b'), { recursive: true })) });
+  const src = path.join(d.tmp, 'dir');
+  await fs.mkdir(src);
+  for (let i = 0; i < 12; i++) await fs.writeFile(path.join(src, `f${i}.txt`), `${i}\n`);
+  assert.equal((await sh(`ls ${m.mnt}/a/b`)).code, 0);
+  await d.resetStats();
+  const r = await sh(`cp -r ${src} ${m.mnt}/a/b/ && ls -l ${m.mnt}/a/b/dir > /dev/null && stat ${m.mnt}/a/b/dir ${m.mnt}/a/b > /dev/null`);
+  assert.equal(r.code, 0, r.stderr);
+  const s = await d.stats();
+  assert.equal(s.complete, 12, JSON.stringify(s));
+  // Listings: at most the new folder's own and b's once; never one per file.
+  assert.ok(s.list <= 3, `listings: ${JSON.stringify(s)}`);
+  assert.deepEqual((await fs.readdir(path.join(d.root, 'a', 'b', 'dir'))).sort(), Array.from({ length: 12 }, (_, i) => `f${i}.txt`).sort());
+});
+
+test('ls of a folder of live photos asks for no download link; stat learns a size that reads agree with', async () => {
+  const jpegs = Array.from({ length: 8 }, (_, i) => randomBytes(20_000 + i * 777));
+  const { d, m } = await setup({
+    seed: async (root) => {
+      await fs.mkdir(path.join(root, 'photos'));
+      for (let i = 0; i < jpegs.length; i++) {
+        const dir = path.join(root, 'photos', `IMG_${i}.livp`);
+        await fs.mkdir(dir);
+        await fs.writeFile(path.join(dir, `IMG_${i}.jpeg`), jpegs[i]!);
+        await fs.writeFile(path.join(dir, `IMG_${i}.mov`), randomBytes(40_000));
+      }
+    },
+  });
+  await d.resetStats();
+  assert.deepEqual((await fs.readdir(path.join(m.mnt, 'photos'))).sort(), jpegs.map((_, i) => `IMG_${i}.jpeg`));
+  assert.equal((await d.stats()).getDownloadUrl ?? 0, 0, 'listing asked for download links');
+  const p = path.join(m.mnt, 'photos', 'IMG_5.jpeg');
+  assert.equal((await fs.stat(p)).size, jpegs[5]!.length);
+  assert.ok((await fs.readFile(p)).equals(jpegs[5]!));
+  assert.equal((await d.stats()).getDownloadUrl, 1, 'stat and read of one photo take one link');
+});

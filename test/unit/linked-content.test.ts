@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { HttpClient } from '../../src/http/client.js';
 import { LinkedContent } from '../../src/drives/content/linked-content.js';
+import { LinkCache, MAX_CACHED_LINKS } from '../../src/drives/content/link-cache.js';
 import type { RemoteEntry } from '../../src/drives/types.js';
 import { silentLogger } from '../../src/util/log.js';
 import { tinyServer, rangeHandler } from '../helpers/tiny-server.js';
@@ -201,4 +202,52 @@ test('forget(id) drops a cached link: the next range resolves a fresh one', asyn
     await http.close();
     await s.close();
   }
+});
+
+test('a link still being resolved when its item is forgotten is never used after the forget', async () => {
+  const answers: ((l: { url: string; expiresAt: number }) => void)[] = [];
+  const cache = new LinkCache(() => new Promise((ok) => answers.push(ok)));
+  const pending = cache.get('/f', ENTRY);
+  await new Promise((ok) => setImmediate(ok));
+  cache.forget(ENTRY.id); // the file was uploaded over while its link was asked for
+  answers.shift()!({ url: 'old', expiresAt: Date.now() + 60_000 });
+  await new Promise((ok) => setImmediate(ok));
+  assert.equal(answers.length, 1, 'the stale answer was not followed by a fresh resolution');
+  answers.shift()!({ url: 'new', expiresAt: Date.now() + 60_000 });
+  assert.equal((await pending).url, 'new');
+  assert.equal((await cache.get('/f', ENTRY)).url, 'new', 'the stale link was cached');
+});
+
+test('a link that came with a listing is not used once its item was forgotten; one asked for after is', async () => {
+  let resolved = 0;
+  const cache = new LinkCache(async () => ({ url: `fresh${resolved++}`, expiresAt: Date.now() + 60_000 }));
+  const listedBefore: RemoteEntry = { ...ENTRY, link: { url: 'listed-before', expiresAt: Date.now() + 60_000 } };
+  assert.equal((await cache.get('/f', listedBefore)).url, 'listed-before', 'a listing link of an unchanged item is used');
+  const since = cache.now();
+  const sentBefore = cache.stamp({ url: 'listing-sent-before', expiresAt: Date.now() + 60_000 }, since);
+  cache.forget(ENTRY.id);
+  assert.equal((await cache.get('/f', listedBefore)).url, 'fresh0');
+  cache.forget(ENTRY.id);
+  assert.equal((await cache.get('/f', { ...ENTRY, link: sentBefore })).url, 'fresh1');
+  cache.forget(ENTRY.id);
+  const sentAfter = cache.stamp({ url: 'listing-sent-after', expiresAt: Date.now() + 60_000 }, cache.now());
+  assert.equal((await cache.get('/f', { ...ENTRY, link: sentAfter })).url, 'listing-sent-after');
+  assert.equal(resolved, 2);
+});
+
+test('the link cache is bounded: reading many files keeps at most MAX_CACHED_LINKS, an evicted one is resolved again', async () => {
+  const resolvedFor: string[] = [];
+  const cache = new LinkCache(async (_p, e) => {
+    resolvedFor.push(e.id);
+    return { url: `u-${e.id}`, expiresAt: Date.now() + 60_000 };
+  });
+  const n = MAX_CACHED_LINKS + 500;
+  for (let i = 0; i < n; i++) await cache.get(`/f${i}`, { ...ENTRY, id: `id${i}` });
+  assert.ok(cache.size <= MAX_CACHED_LINKS, `${cache.size} links kept`);
+  assert.equal((await cache.get('/f0', { ...ENTRY, id: 'id0' })).url, 'u-id0');
+  assert.equal(resolvedFor.length, n + 1, 'the evicted link was not resolved again');
+  // Forget records are bounded too, and dropping one is stricter, never laxer.
+  for (let i = 0; i < 20_000; i++) cache.forget(`gone${i}`);
+  const listed = { ...ENTRY, id: 'gone0', link: { url: 'listed-before-forget', expiresAt: Date.now() + 60_000 } };
+  assert.equal((await cache.get('/g', listed)).url, 'u-gone0');
 });

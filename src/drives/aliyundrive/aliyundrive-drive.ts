@@ -1,4 +1,5 @@
-import type { HttpClient } from '../../http/client.js';
+import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { RefreshTokenCredential } from '../../config/credential.js';
 import type { DriveDeps } from '../descriptor.js';
 import { joinPosix } from '../../util/posix-path.js';
@@ -19,6 +20,19 @@ import { parentOf, splitPath } from '../../util/posix-path.js';
 
 /** The longest download link the service grants (s); links are re-resolved when refused anyway. */
 const LINK_SECONDS = 14_400;
+/**
+ * Folder ids remembered (files need none: every change to a file names its entry, which holds
+ * its id). Ten times the VFS's default count of cached listings, so the folders the VFS works
+ * in are always here; at ~200 bytes each that is a few MB at most. A forgotten id costs a
+ * listing of its parent (see idOf), never a wrong answer.
+ */
+const MAX_FOLDER_IDS = 20_000;
+
+/** Memory bounds, smaller in tests that show what happens when something is forgotten. */
+export interface AliyundriveLimits {
+  folderIds?: number;
+  liveSizes?: number;
+}
 
 interface DriveInfo {
   user_id?: string;
@@ -40,8 +54,8 @@ export class AliyundriveDrive implements Drive {
   private driveId = '';
   /** The account's name, read by connect(). */
   private account?: string;
-  /** Mount path → file id, learnt from listings. */
-  private readonly ids = new Map<string, string>();
+  /** Mount path → folder id, learnt from listings ("/" is the configured root, never forgotten). */
+  private readonly ids: LRUCache<string, string>;
   private readonly livp: LivePhotos;
   /** Reads through download links, within the service's cap on downloads per user. */
   readonly content: LinkedContent;
@@ -50,7 +64,9 @@ export class AliyundriveDrive implements Drive {
     readonly name: string,
     private readonly cfg: AliyundriveConfig,
     private readonly deps: DriveDeps<RefreshTokenCredential>,
+    limits: AliyundriveLimits = {},
   ) {
+    this.ids = new LRUCache({ max: limits.folderIds ?? MAX_FOLDER_IDS });
     const tokens = new TokenSource(aliyundriveExchange(deps.http, cfg), { remote: name, store: deps.store, log: deps.log });
     this.api = new AliyundriveApi(deps.http, tokens, this.pacer, cfg.apiUrl);
     this.capabilities = {
@@ -64,8 +80,7 @@ export class AliyundriveDrive implements Drive {
       // Aborted downloads count until the service sees their sockets close: a new one may race them.
       busyCodes: ['ExceedMaxConcurrency'],
     });
-    this.ids.set('/', cfg.rootFolderId);
-    this.livp = new LivePhotos(cfg.livpFormat, deps.http, (id) => this.streamLink(id));
+    this.livp = new LivePhotos(cfg.livpFormat, deps.http, (p, e) => this.content.links.get(p, e), (e, l) => this.content.links.invalidate(e.id, l), limits.liveSizes);
     this.writer = forgettingWriter({
       checkName: () => undefined, // the Open API documents no refused names
       upload: (p, src, o) => this.upload(p, src, o),
@@ -100,10 +115,35 @@ export class AliyundriveDrive implements Drive {
         throw aliyundriveError(e, `remote "${this.name}": root folder ${this.cfg.rootFolderId}`);
       }
     }
+    const byId = await this.folderById(path);
+    if (byId) return byId;
     const { parent, name } = splitPath(path);
     const e = (await this.list(parent)).find((x) => x.name === name);
     if (!e) throw new DriveError('ENOENT', `${path}: no such file or folder`);
     return e;
+  }
+
+  /**
+   * A folder whose id is known, by one `get` instead of a listing of its parent: the VFS asks
+   * again for a folder's attributes after each change inside it, and `cp -r` makes many. Used only
+   * where the answer is still that path's folder (same name, same parent); else undefined, and the
+   * caller lists the parent as for any path.
+   */
+  private async folderById(path: string): Promise<RemoteEntry | undefined> {
+    const id = this.ids.get(path);
+    const { parent, name } = splitPath(path);
+    const parentId = this.knownId(parent);
+    if (!id || !parentId) return undefined;
+    let f: AliyundriveFile;
+    try {
+      f = await this.api.call<AliyundriveFile>('openFile/get', { drive_id: this.driveId, file_id: id });
+    } catch (e) {
+      const err = aliyundriveError(e, `stat ${path}`);
+      if (err.code === 'ENOENT') return undefined; // gone or trashed: the listing tells what is there now
+      throw err;
+    }
+    if (f.type !== 'folder' || f.name !== name || f.parent_file_id !== parentId) return undefined;
+    return toEntry(f);
   }
 
   async list(path: string, dir?: RemoteEntry): Promise<RemoteEntry[]> {
@@ -118,7 +158,7 @@ export class AliyundriveDrive implements Drive {
           'list',
         );
         for (const f of page.items ?? []) {
-          const entry = f.type === 'file' && f.file_extension === 'livp' ? await this.livp.present(f) : toEntry(f);
+          const entry = f.type === 'file' && f.file_extension === 'livp' ? this.livp.present(f) : toEntry(f);
           // The service allows two items of one name; a path can show only one: the newest.
           const seen = byName.get(entry.name);
           if (!seen || entry.mtimeMs > seen.updated) byName.set(entry.name, { entry, updated: entry.mtimeMs });
@@ -129,8 +169,16 @@ export class AliyundriveDrive implements Drive {
       throw aliyundriveError(e, `list ${path}`);
     }
     const out = this.livp.resolveClashes([...byName.values()].map((v) => v.entry));
-    for (const e of out) this.ids.set(joinPosix(path, e.name), e.id);
+    for (const e of out) if (e.isDir) this.ids.set(joinPosix(path, e.name), e.id);
     return out;
+  }
+
+  /** A live photo listed without its stream's size (LivePhotos says why). */
+  learnSize(path: string, entry: RemoteEntry): Promise<RemoteEntry> {
+    if (!entry.sizeUnknown) return Promise.resolve(entry);
+    return this.livp.learnSize(path, entry).catch((e: unknown) => {
+      throw aliyundriveError(e, `size of ${path}`);
+    });
   }
 
   readRange(path: string, entry: RemoteEntry, start: number, end: number, signal?: AbortSignal): AsyncIterable<Buffer> {
@@ -181,18 +229,23 @@ export class AliyundriveDrive implements Drive {
     /* the shared HttpClient is closed by its owner */
   }
 
-  /** The id of a mount path: from what was listed, else by listing the way down. */
+  private knownId(path: string): string | undefined {
+    return path === '/' ? this.cfg.rootFolderId : this.ids.get(path);
+  }
+
+  /** The id of a folder's mount path: from what was listed, else by listing the way down. */
   private async idOf(path: string): Promise<string> {
-    const known = this.ids.get(path);
+    const known = this.knownId(path);
     if (known) return known;
-    await this.list(parentOf(path));
-    const id = this.ids.get(path);
-    if (!id) throw new DriveError('ENOENT', `${path}: no such folder`);
-    return id;
+    // From the listing itself: the bounded map may already have let the id go again.
+    const name = splitPath(path).name;
+    const e = (await this.list(parentOf(path))).find((x) => x.name === name);
+    if (!e) throw new DriveError('ENOENT', `${path}: no such folder`);
+    return e.id; // a file's id too: listing "below" it then answers ENOENT, as for a missing folder
   }
 
   private async upload(path: string, src: UploadSource, o: { replaces?: RemoteEntry }): Promise<RemoteEntry> {
-    if (o.replaces && this.livp.isLive(o.replaces.id)) {
+    if (o.replaces && LivePhotos.isLive(o.replaces)) {
       // Writing would replace the whole live photo (both streams) with one plain file.
       throw new DriveError('EACCES', `${path} is one stream of a live photo (.livp) and cannot be written through the mount`);
     }
@@ -206,7 +259,6 @@ export class AliyundriveDrive implements Drive {
       { rapid: this.cfg.rapidUpload },
     );
     if (o.replaces && o.replaces.id !== file.file_id) await this.removeReplaced(path, o.replaces);
-    this.ids.set(path, file.file_id);
     return toEntry(file);
   }
 
@@ -230,13 +282,15 @@ export class AliyundriveDrive implements Drive {
     const src = splitPath(from);
     const dst = splitPath(to);
     let replaces = o.replaces?.id === entry.id ? undefined : o.replaces;
+    let aside: RemoteEntry | undefined;
     try {
       if (replaces?.isDir) {
-        // The service never puts a folder in a folder's place (it refuses the name): the target
-        // is empty (the VFS checked), so it goes first, as rename(2) onto an empty folder expects.
-        // Should the move then fail, only an empty folder is gone.
-        await this.removeReplaced(to, replaces);
+        // The service never puts a folder in a folder's place (it refuses the name), so the
+        // target (empty: the VFS checked) steps aside under a unique name first, and is removed
+        // only once the move is done: should the move fail, it is put back.
+        aside = replaces;
         replaces = undefined;
+        await this.api.call('openFile/update', { drive_id: this.driveId, file_id: aside.id, name: asideName(dst.name), check_name_mode: 'refuse' });
       }
       const mode = replaces ? 'ignore' : 'refuse';
       let name = src.name;
@@ -249,19 +303,36 @@ export class AliyundriveDrive implements Drive {
         if (a?.exist) throw new DriveError('EEXIST', `rename ${from} → ${to}: the name exists`);
         name = (await this.api.call<AliyundriveFile>('openFile/get', { drive_id: this.driveId, file_id: entry.id })).name;
       }
-      const wanted = this.livp.isLive(entry.id) ? this.livp.serviceName(dst.name) : dst.name;
+      const wanted = LivePhotos.isLive(entry) ? this.livp.serviceName(dst.name) : dst.name;
       if (name !== wanted) {
         await this.api.call('openFile/update', { drive_id: this.driveId, file_id: entry.id, name: wanted, check_name_mode: mode });
       }
       if (replaces) await this.removeReplaced(to, replaces);
+      if (aside) await this.removeAside(to, aside);
       const got = await this.api.call<AliyundriveFile>('openFile/get', { drive_id: this.driveId, file_id: entry.id });
-      const moved = got.file_extension === 'livp' ? { ...(await this.livp.present(got)), name: dst.name } : toEntry(got);
+      const moved = got.file_extension === 'livp' ? { ...this.livp.present(got), name: dst.name } : toEntry(got);
       this.forgetBelow(from);
-      this.ids.set(to, entry.id);
+      if (moved.isDir) this.ids.set(to, entry.id);
       return moved;
     } catch (e) {
+      if (aside) await this.putBack(to, aside);
       throw aliyundriveError(e, `rename ${from} → ${to}`);
     }
+  }
+
+  /** The replaced folder, once the move is done. It was empty; failing to remove it fails nothing. */
+  private async removeAside(path: string, folder: RemoteEntry): Promise<void> {
+    await this.removeReplaced(path, folder).catch((e: unknown) => {
+      this.deps.log.warn({ path, err: (e as Error).message }, `the folder replaced by a rename could not be removed; it stays beside ${path} under a name ending ".drivemount-replaced-…"`);
+    });
+  }
+
+  /** A move failed after its target folder stepped aside: the target gets its name back. */
+  private async putBack(path: string, folder: RemoteEntry): Promise<void> {
+    const name = splitPath(path).name;
+    await this.api.call('openFile/update', { drive_id: this.driveId, file_id: folder.id, name, check_name_mode: 'refuse' }).catch((e: unknown) => {
+      this.deps.log.error({ path, err: (e as Error).message }, `a failed rename could not give ${path} its name back: it is beside it under a name ending ".drivemount-replaced-…"`);
+    });
   }
 
   private async remove(path: string, entry: RemoteEntry): Promise<void> {
@@ -271,7 +342,9 @@ export class AliyundriveDrive implements Drive {
     } catch (e) {
       throw aliyundriveError(e, `remove ${path}`);
     }
-    if (this.ids.get(path) === entry.id) this.forgetBelow(path);
+    // A folder now at the path with another id is a newer one: what is below it is its own.
+    const now = this.ids.get(path);
+    if (entry.isDir && (now === undefined || now === entry.id)) this.forgetBelow(path);
   }
 
   /** The old file a new one replaced; already gone is fine (another client, or a retry, removed it). */
@@ -288,4 +361,9 @@ export class AliyundriveDrive implements Drive {
     const prefix = path + '/';
     for (const k of [...this.ids.keys()]) if (k.startsWith(prefix)) this.ids.delete(k);
   }
+}
+
+/** A name no one else uses, for a folder that a rename replaces, while the rename is under way. */
+function asideName(name: string): string {
+  return `${name}.drivemount-replaced-${randomBytes(4).toString('hex')}`;
 }
