@@ -31,11 +31,15 @@ export interface VfsFixture {
   close(): Promise<void>;
 }
 
-export async function vfsOn(seed: (d: MemoryDrive) => unknown = () => undefined, opts: Partial<VfsOptions> = {}): Promise<VfsFixture> {
-  const drive = new MemoryDrive();
+export async function vfsOn(
+  seed: (d: MemoryDrive) => unknown = () => undefined,
+  opts: Partial<VfsOptions> = {},
+  driveOpts: ConstructorParameters<typeof MemoryDrive>[0] = {},
+): Promise<VfsFixture> {
+  const drive = new MemoryDrive(driveOpts);
   await seed(drive);
   const baseline = { ...drive.calls };
-  const cacheDir = mkdtempSync(join(tmpdir(), 'vfs-test-'));
+  const cacheDir = opts.cacheDir ?? mkdtempSync(join(tmpdir(), 'vfs-test-'));
   const lines: LogLine[] = [];
   const log = pino({ level: 'debug', base: undefined }, { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
   const vfs = new Vfs(drive, log, { ...DEFAULT_VFS_OPTIONS, readOnly: false, cacheDir, ...opts });
