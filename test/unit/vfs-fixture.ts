@@ -39,6 +39,7 @@ export async function vfsOn(
   const drive = new MemoryDrive(driveOpts);
   await seed(drive);
   const baseline = { ...drive.calls };
+  const ownDir = opts.cacheDir === undefined;
   const cacheDir = opts.cacheDir ?? mkdtempSync(join(tmpdir(), 'vfs-test-'));
   const lines: LogLine[] = [];
   const log = pino({ level: 'debug', base: undefined }, { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
@@ -60,7 +61,7 @@ export async function vfsOn(
     errors: () => lines.filter((l) => l.level >= 50),
     async close() {
       await vfs.close();
-      await fs.rm(cacheDir, { recursive: true, force: true });
+      if (ownDir) await fs.rm(cacheDir, { recursive: true, force: true }); // a folder the test gave stays its own
     },
   };
 }
