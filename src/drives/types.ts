@@ -56,6 +56,8 @@ export interface DriveCapabilities {
   hash?: 'quickXor' | 'sha1' | 'sha256';
   /** One call finds an item by path. Without it, a lookup lists the parent folder (which names all siblings at once). */
   pathLookup: boolean;
+  /** The largest file the service (and this driver's uploads) can hold, in bytes; larger sizes are EFBIG before anything is staged. */
+  maxFileBytes?: number;
 }
 
 /** Bytes to upload, read on demand (from a staged local file) so memory stays bounded. */

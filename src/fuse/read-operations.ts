@@ -17,8 +17,8 @@ export function readOperations(ctx: OperationsContext) {
     getattr(path: string, cb: Cb) {
       runOp(ctx, 'getattr', path, cb, async () => [toStat(await vfs.getattr(path), stat())]);
     },
-    fgetattr(path: string, _fd: number, cb: Cb) {
-      runOp(ctx, 'fgetattr', path, cb, async () => [toStat(await vfs.getattr(path), stat())]);
+    fgetattr(path: string, fd: number, cb: Cb) {
+      runOp(ctx, 'fgetattr', path, cb, async () => [toStat(await vfs.fgetattr(fd, path), stat())]);
     },
     readdir(path: string, cb: Cb) {
       runOp(ctx, 'readdir', path, cb, async () => [['.', '..', ...(await vfs.readdir(path)).map((e) => e.name)]]);

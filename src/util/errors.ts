@@ -6,7 +6,7 @@
 export type ErrnoCode =
   | 'ENOENT' | 'EACCES' | 'EPERM' | 'EIO' | 'ENOSPC' | 'EROFS' | 'EEXIST' | 'ENOTDIR'
   | 'EISDIR' | 'ENOTEMPTY' | 'EINVAL' | 'EFBIG' | 'ENAMETOOLONG' | 'ENOSYS' | 'EBUSY'
-  | 'ETIMEDOUT' | 'EAGAIN' | 'EBADF' | 'ENOTSUP' | 'ENOTCONN' | 'EXDEV';
+  | 'ETIMEDOUT' | 'EAGAIN' | 'EBADF' | 'ENOTSUP' | 'ENOTCONN' | 'EXDEV' | 'EDQUOT';
 
 /** How loudly the layer that answers a failed operation (FUSE) logs it. */
 export type FailureLevel = 'silent' | 'debug' | 'info' | 'warn' | 'error';

@@ -11,6 +11,8 @@ import type { StagedFile } from './write/staged-file.js';
 import { StagedFiles, type UploadProgress } from './write/staged-files.js';
 import { StagingArea } from './write/staging-area.js';
 import { cacheRoot } from '../util/paths.js';
+import { checkFileSize, checkNameLength, checkNewName } from './posix-limits.js';
+import { isHideRename, UnlinkedOpenFiles, type UnlinkedOpen } from './unlinked-open.js';
 
 export interface VfsOptions {
   readOnly: boolean;
@@ -64,6 +66,8 @@ export class Vfs {
   private readonly staged: StagedFiles;
   private readonly ns: NamespaceOps;
   private readonly handles = new Map<number, Handle>();
+  /** Files removed while open, by the hidden name libfuse keeps them under until the last close. */
+  private readonly unlinkedOpen = new UnlinkedOpenFiles();
   private nextHandle = 1;
   private quotaCache?: { at: number; value: Promise<Quota> };
 
@@ -89,15 +93,36 @@ export class Vfs {
   }
 
   async getattr(path: string): Promise<RemoteEntry> {
-    return this.staged.get(path)?.entry() ?? this.metadata.lookup(path);
+    checkNameLength(path);
+    return this.unlinkedOpen.entry(path) ?? this.staged.get(path)?.entry() ?? this.metadata.lookup(path);
   }
 
-  readdir(path: string): Promise<RemoteEntry[]> {
+  /** fstat(2): what the open handle holds, also once its file was removed (libfuse then names it by its hidden path). */
+  async fgetattr(fh: number, path: string): Promise<RemoteEntry> {
+    const h = this.handles.get(fh);
+    if (!h) return this.getattr(path);
+    if (h.kind === 'staged') return h.file.entry();
+    const now = this.unlinkedOpen.entry(path) ?? this.staged.get(h.path)?.entry();
+    if (now) return now;
+    return this.metadata.lookup(h.path).catch((e: unknown) => {
+      if (e instanceof DriveError && e.code === 'ENOENT') return h.entry; // removed while open
+      throw e;
+    });
+  }
+
+  async readdir(path: string): Promise<RemoteEntry[]> {
+    checkNameLength(path);
     return this.metadata.list(path);
   }
 
   async open(path: string, flags: OpenFlags): Promise<number> {
-    if (flags.write || flags.truncate) this.requireWritable();
+    checkNameLength(path);
+    if (flags.write || flags.truncate) {
+      this.requireWritable();
+      checkNewName(path); // writing a name that stands for several byte strings could overwrite the wrong file
+    }
+    const unlinked = this.unlinkedOpen.get(path);
+    if (unlinked) return this.reopenUnlinked(path, unlinked, flags);
     const open = this.staged.get(path);
     if (!flags.write && !flags.truncate && !open) {
       const entry = await this.metadata.lookup(path);
@@ -113,6 +138,7 @@ export class Vfs {
   /** A new file (O_CREAT on a missing name). */
   async create(path: string): Promise<number> {
     this.requireWritable();
+    checkNewName(path);
     this.staged.writer().checkName(path);
     const parent = await this.metadata.lookup(splitPath(path).parent);
     if (!parent.isDir) throw new DriveError('ENOTDIR', `${splitPath(path).parent} is not a folder`);
@@ -141,6 +167,12 @@ export class Vfs {
   async write(fh: number, buf: Buffer, len: number, pos: number): Promise<number> {
     const h = this.handle(fh);
     if (h.kind !== 'staged') throw new DriveError('EBADF', 'file not open for writing');
+    // POSIX: a write that crosses the largest size writes what fits; one that starts beyond it is EFBIG.
+    const max = this.drive.capabilities.maxFileBytes;
+    if (max !== undefined && pos + len > max) {
+      checkFileSize(h.file.path, pos + 1, max, this.drive.name);
+      len = max - pos;
+    }
     const n = await h.file.write(buf, len, pos);
     this.stats.bytesWritten += n;
     return n;
@@ -167,6 +199,7 @@ export class Vfs {
   async ftruncate(fh: number, size: number): Promise<void> {
     const h = this.handle(fh);
     if (h.kind !== 'staged') throw new DriveError('EBADF', 'file not open for writing');
+    checkFileSize(h.file.path, size, this.drive.capabilities.maxFileBytes, this.drive.name);
     await h.file.truncate(size);
   }
 
@@ -176,7 +209,10 @@ export class Vfs {
    * close — never an upload of an emptied file ahead of the content being written.
    */
   async truncate(path: string, size: number): Promise<void> {
-    const open = this.staged.get(path);
+    checkNameLength(path);
+    // Refused before anything is opened, fetched or staged.
+    checkFileSize(path, size, this.drive.capabilities.maxFileBytes, this.drive.name);
+    const open = this.unlinkedOpen.get(path)?.file ?? this.staged.get(path);
     if (open) {
       this.requireWritable();
       await open.truncate(size);
@@ -191,29 +227,81 @@ export class Vfs {
     }
   }
 
-  mkdir(path: string): Promise<void> {
+  async mkdir(path: string): Promise<void> {
     this.requireWritable();
+    checkNewName(path);
     return this.ns.mkdir(path);
   }
 
-  rmdir(path: string): Promise<void> {
+  async rmdir(path: string): Promise<void> {
     this.requireWritable();
+    checkNameLength(path);
+    this.refuseWhileHoldingUnlinkedOpen(path);
     return this.ns.rmdir(path);
   }
 
-  unlink(path: string): Promise<void> {
+  async unlink(path: string): Promise<void> {
     this.requireWritable();
+    checkNameLength(path);
+    // libfuse removing the hidden name at the last close: the file is gone from the service already.
+    if (this.unlinkedOpen.forget(path)) return;
     return this.ns.unlink(path);
   }
 
-  rename(from: string, to: string): Promise<void> {
+  async rename(from: string, to: string): Promise<void> {
     this.requireWritable();
-    return this.ns.rename(from, to);
+    checkNameLength(from);
+    checkNewName(to);
+    if (isHideRename(from, to) && this.isOpen(from)) return this.unlinkWhileOpen(from, to);
+    this.refuseWhileHoldingUnlinkedOpen(to);
+    await this.ns.rename(from, to);
+    this.unlinkedOpen.renameBelow(from, to);
   }
 
-  utimens(path: string, mtimeMs: number): Promise<void> {
+  private refuseWhileHoldingUnlinkedOpen(dir: string): void {
+    if (this.unlinkedOpen.hasBelow(dir)) {
+      throw new DriveError('EBUSY', `${dir} holds a removed file that a program still has open; it can be removed once that file is closed`, { level: 'info' });
+    }
+  }
+
+  async utimens(path: string, mtimeMs: number): Promise<void> {
     this.requireWritable();
+    checkNameLength(path);
+    if (this.unlinkedOpen.get(path)) return; // a removed file's time goes nowhere
     return this.ns.utimens(path, mtimeMs);
+  }
+
+  /**
+   * unlink of a file a program still has open (libfuse's rename to a hidden name): removed on
+   * the service now, like any unlink, while its handles keep reading (and writing) the staged
+   * copy or the removed entry. Nothing is ever uploaded for it; its staging file goes at the last close.
+   */
+  private async unlinkWhileOpen(path: string, hiddenPath: string): Promise<void> {
+    const file = this.staged.get(path);
+    const entry = file ? undefined : this.openEntry(path);
+    await this.ns.unlink(path);
+    this.unlinkedOpen.add(hiddenPath, { file, entry });
+  }
+
+  /** A removed file opened again through its open descriptor (`/proc/PID/fd/N`): libfuse names it by its hidden path. */
+  private async reopenUnlinked(path: string, u: UnlinkedOpen, flags: OpenFlags): Promise<number> {
+    if (u.file) {
+      u.file.addUnlinkedHandle();
+      if (flags.truncate) await u.file.truncate(0);
+      return this.addHandle({ kind: 'staged', file: u.file });
+    }
+    if (flags.write || flags.truncate || !u.entry) throw new DriveError('EACCES', `${path} was removed; it can no longer be written`);
+    return this.addHandle({ kind: 'read', path, entry: u.entry });
+  }
+
+  /** A handle is open on `path` now (libfuse hides only open files). */
+  private isOpen(path: string): boolean {
+    return this.staged.get(path) !== undefined || this.openEntry(path) !== undefined;
+  }
+
+  private openEntry(path: string): RemoteEntry | undefined {
+    for (const h of this.handles.values()) if (h.kind === 'read' && h.path === path) return h.entry;
+    return undefined;
   }
 
   /** For access(2): existence, and refusal of write access on a read-only mount. */

@@ -31,11 +31,16 @@ export interface VfsFixture {
   close(): Promise<void>;
 }
 
-export async function vfsOn(seed: (d: MemoryDrive) => unknown = () => undefined, opts: Partial<VfsOptions> = {}): Promise<VfsFixture> {
-  const drive = new MemoryDrive();
+export async function vfsOn(
+  seed: (d: MemoryDrive) => unknown = () => undefined,
+  opts: Partial<VfsOptions> = {},
+  driveOpts: ConstructorParameters<typeof MemoryDrive>[0] = {},
+): Promise<VfsFixture> {
+  const drive = new MemoryDrive(driveOpts);
   await seed(drive);
   const baseline = { ...drive.calls };
-  const cacheDir = mkdtempSync(join(tmpdir(), 'vfs-test-'));
+  const ownDir = opts.cacheDir === undefined;
+  const cacheDir = opts.cacheDir ?? mkdtempSync(join(tmpdir(), 'vfs-test-'));
   const lines: LogLine[] = [];
   const log = pino({ level: 'debug', base: undefined }, { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
   const vfs = new Vfs(drive, log, { ...DEFAULT_VFS_OPTIONS, readOnly: false, cacheDir, ...opts });
@@ -56,7 +61,7 @@ export async function vfsOn(seed: (d: MemoryDrive) => unknown = () => undefined,
     errors: () => lines.filter((l) => l.level >= 50),
     async close() {
       await vfs.close();
-      await fs.rm(cacheDir, { recursive: true, force: true });
+      if (ownDir) await fs.rm(cacheDir, { recursive: true, force: true }); // a folder the test gave stays its own
     },
   };
 }

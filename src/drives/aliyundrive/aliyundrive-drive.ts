@@ -71,6 +71,7 @@ export class AliyundriveDrive implements Drive {
     this.api = new AliyundriveApi(deps.http, tokens, this.pacer, cfg.apiUrl);
     this.capabilities = {
       caseInsensitive: false, linksInListing: false, hash: 'sha1', pathLookup: false,
+      maxFileBytes: 10_000 * 2560 * 2 ** 20, // 10,000 parts of 2560 MiB, the largest part the driver's doubling makes within the 5 GB part limit
     };
     this.content = new LinkedContent({
       http: deps.http,

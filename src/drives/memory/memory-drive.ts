@@ -31,7 +31,7 @@ const CHUNK = 64 * 1024;
  */
 export class MemoryDrive implements Drive {
   readonly name: string;
-  readonly capabilities: DriveCapabilities = { caseInsensitive: false, linksInListing: false, hash: 'sha1', pathLookup: true };
+  readonly capabilities: DriveCapabilities;
   readonly writer: DriveWriter;
   /** Calls made, per operation (a failed or delayed call counts too). */
   readonly calls: Record<MemoryOp, number> = {
@@ -44,8 +44,10 @@ export class MemoryDrive implements Drive {
   private readonly delays = new Map<MemoryOp, number>();
   private readonly cuts = new Map<number, number>();
 
-  constructor(opts: { name?: string; totalBytes?: number } = {}) {
+  /** `maxFileBytes`: the largest file it takes (a service's limit, for tests of EFBIG); none by default. */
+  constructor(opts: { name?: string; totalBytes?: number; maxFileBytes?: number } = {}) {
     this.name = opts.name ?? 'memory';
+    this.capabilities = { caseInsensitive: false, linksInListing: false, hash: 'sha1', pathLookup: true, maxFileBytes: opts.maxFileBytes };
     this.totalBytes = opts.totalBytes ?? 2 ** 40;
     this.root = this.node('', true);
     this.writer = {
@@ -168,6 +170,8 @@ export class MemoryDrive implements Drive {
   private async upload(path: string, src: UploadSource, o: { mtimeMs?: number; replaces?: RemoteEntry }): Promise<RemoteEntry> {
     await this.enter('upload');
     this.checkName(path);
+    const max = this.capabilities.maxFileBytes;
+    if (max !== undefined && src.size > max) throw new DriveError('EFBIG', `upload ${path}: ${src.size} bytes is more than the ${max} a file may have`);
     const { dir, name } = this.parentOf(path);
     const chunks: Buffer[] = [];
     for (let off = 0; off < src.size; ) {

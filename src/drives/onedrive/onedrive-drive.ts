@@ -9,6 +9,7 @@ import { graphError } from './graph-errors.js';
 import { LINK_TRUST_MS, itemPath, toRemoteEntry, type ChildrenPage, type DriveItem } from './drive-items.js';
 import { oneDriveTokenSource } from './token-source.js';
 import { OneDriveWriter } from './onedrive-writer.js';
+import { MAX_FILE_BYTES } from './name-rules.js';
 import { summarizeDrive } from './drive-lookup.js';
 import { LinkedContent } from '../content/linked-content.js';
 import { forgettingWriter } from '../content/forgetting-writer.js';
@@ -25,7 +26,7 @@ interface DriveInfo {
 
 /** OneDrive personal/business and SharePoint document libraries through Microsoft Graph. */
 export class OneDriveDrive implements Drive {
-  readonly capabilities: DriveCapabilities = { caseInsensitive: true, linksInListing: true, hash: 'quickXor', pathLookup: true };
+  readonly capabilities: DriveCapabilities = { caseInsensitive: true, linksInListing: true, hash: 'quickXor', pathLookup: true, maxFileBytes: MAX_FILE_BYTES };
   readonly writer: DriveWriter;
   /** Reads through pre-authenticated links: from the listing, else fetched per item. */
   readonly content: LinkedContent;

@@ -1,6 +1,7 @@
 import { promises as fs, constants as fsc, writeSync } from 'node:fs';
 import type { RemoteEntry, UploadSource } from '../../drives/types.js';
 import { DriveError } from '../../util/errors.js';
+import { stagingError } from './local-errors.js';
 import { holdsUnsentChanges, IllegalTransition, type StagedFileState } from './staged-file-state.js';
 
 export type UploadFn = (src: UploadSource, mtimeMs: number | undefined) => Promise<RemoteEntry>;
@@ -99,6 +100,12 @@ export class StagedFile {
     this._handles++;
   }
 
+  /** A file removed while open, opened again through an open descriptor: it stays detached and is never uploaded. */
+  addUnlinkedHandle(): void {
+    this.allowOnlyIn(['detached'], 'addUnlinkedHandle');
+    this._handles++;
+  }
+
   /** One handle closed; returns how many remain. */
   dropHandle(): number {
     if (this._handles === 0) throw new IllegalTransition(this._path, this._state, 'dropHandle with no handle open');
@@ -140,7 +147,13 @@ export class StagedFile {
       const fh = await this.ready();
       // A synchronous write into the page cache (tens of µs for 128 KiB) is cheaper than a
       // round trip through libuv's thread pool, and the staging write rate bounds `cp`.
-      const n = writeSync(fh.fd, buf, 0, len, pos);
+      let n: number;
+      try {
+        n = writeSync(fh.fd, buf, 0, len, pos);
+      } catch (e) {
+        // Disk full or over quota: this write fails, what was written before stays staged.
+        throw stagingError(e, this._path, this.stagingPath, 'writing to');
+      }
       this.markWritten(Math.max(this._size, pos + n));
       return n;
     });
@@ -149,15 +162,22 @@ export class StagedFile {
   async read(target: Buffer, len: number, pos: number): Promise<number> {
     const fh = await this.ready();
     if (pos >= this._size) return 0;
-    const { bytesRead } = await fh.read(target, 0, Math.min(len, this._size - pos), pos);
-    return bytesRead;
+    try {
+      const { bytesRead } = await fh.read(target, 0, Math.min(len, this._size - pos), pos);
+      return bytesRead;
+    } catch (e) {
+      throw stagingError(e, this._path, this.stagingPath, 'reading');
+    }
   }
 
   async truncate(size: number): Promise<void> {
     return this.exclusive(async () => {
       if (size === 0) this.fetched = true; // nothing of the old content is needed
       const fh = await this.ready();
-      await fh.truncate(size);
+      // A size the local filesystem cannot hold is EFBIG there, and the staged copy stays as it was.
+      await fh.truncate(size).catch((e: unknown) => {
+        throw stagingError(e, this._path, this.stagingPath, 'resizing');
+      });
       this.markWritten(size);
     });
   }
@@ -234,7 +254,10 @@ export class StagedFile {
   }
 
   private async ready(): Promise<fs.FileHandle> {
-    this.opening ??= fs.open(this.stagingPath, fsc.O_RDWR | fsc.O_CREAT, 0o600);
+    this.opening ??= fs.open(this.stagingPath, fsc.O_RDWR | fsc.O_CREAT, 0o600).catch((e: unknown) => {
+      this.opening = undefined;
+      throw stagingError(e, this._path, this.stagingPath, 'opening');
+    });
     this.fh ??= await this.opening;
     if (!this.fetched) {
       this.fetching ??= this.fetchRemote(this.fh, this._remote!).then(
@@ -243,7 +266,11 @@ export class StagedFile {
         },
         (e: unknown) => {
           this.fetching = undefined;
-          throw e instanceof DriveError ? e : new DriveError('EIO', `${this._path}: fetching its current content failed: ${(e as Error).message}`);
+          if (e instanceof DriveError) throw e;
+          const code = (e as NodeJS.ErrnoException).code;
+          // The cache directory filled up while the current content came in: that, not EIO.
+          if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') throw stagingError(e, this._path, this.stagingPath, 'fetching the current content into');
+          throw new DriveError('EIO', `${this._path}: fetching its current content failed: ${(e as Error).message}`);
         },
       );
       await this.fetching;
