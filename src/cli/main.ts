@@ -41,7 +41,10 @@ function withMountOptions(cmd: Command): Command {
     .option('--chunk-size <MiB>', 'upload fragment size, a multiple of 0.3125 (320 KiB)', '10')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .option('--log-file <file>', 'log to a file instead of stderr')
-    .option('--allow-other', 'let other users see the mount (needs user_allow_other in /etc/fuse.conf)')
+    .option('--allow-other', 'let other users in, with the kernel checking the modes shown (non-root needs user_allow_other in /etc/fuse.conf)')
+    .option('--uid <id>', 'owner shown for every file and folder (default: the mounting user)')
+    .option('--gid <id>', 'group shown for every file and folder (default: the mounting group)')
+    .option('--umask <octal>', 'bits removed from the shown modes 0777 (folders) and 0666 (files) (default: the process umask)')
     .option('--debug-fuse', "print libfuse's own debug output")
     .option('--no-big-writes', 'use 4 KiB write requests (only to measure the big_writes option)')
     .option('--stats <seconds>', 'log a line of transfer figures every SECONDS (kill -USR1 PID logs one at any time)');

@@ -12,6 +12,7 @@ import { MountStats } from './mount-stats.js';
 import { positive, seconds } from './option-numbers.js';
 import { reportMounted } from './daemon.js';
 import { defaultCacheDir } from '../util/paths.js';
+import { shownOwner } from './owner-options.js';
 
 export interface MountCommandOptions {
   config?: string;
@@ -26,6 +27,10 @@ export interface MountCommandOptions {
   cacheDir?: string;
   chunkSize: string;
   allowOther?: boolean;
+  /** Shown owner, group (decimal ids) and umask (octal) of every entry. */
+  uid?: string;
+  gid?: string;
+  umask?: string;
   debugFuse?: boolean;
   bigWrites?: boolean;
   /** Seconds between stats lines (0 or absent: none; SIGUSR1 and upload progress lines still work). */
@@ -39,6 +44,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   const log = existingLog ?? createLogger({ level: o.logLevel as LevelWithSilent, destination: o.logFile });
   const chunkSize = positive(o.chunkSize, '--chunk-size') * MiB;
   const statsEverySec = o.stats ? seconds(o.stats, '--stats') : 0; // checked before anything is mounted
+  const owner = shownOwner(o);
   const remote = await openRemote(spec, o.config, log, { chunkSize });
   const readOnly = o.readOnly === true || !remote.drive.writer;
   if (!o.readOnly && !remote.drive.writer) log.info(`remote "${remote.name}" cannot be written to: mounting read-only`);
@@ -58,7 +64,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   const ops = buildOperations({
     vfs,
     log,
-    stat: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, readOnly },
+    stat: { ...owner, readOnly },
     utimensHasMtime: utimensPassesMtime(),
     onFatal: (e) => {
       if (fatal) return;

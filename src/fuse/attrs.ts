@@ -1,8 +1,11 @@
 import type { RemoteEntry } from '../drives/types.js';
 
 export interface StatOptions {
+  /** Owner and group shown for every entry (--uid/--gid; default the mounting user). */
   uid: number;
   gid: number;
+  /** Bits cleared from the shown modes (--umask; default the process umask). */
+  umask: number;
   readOnly: boolean;
 }
 
@@ -11,11 +14,12 @@ const S_IFREG = 0o100000;
 
 /**
  * A remote entry as stat(2) shows it. Cloud drives have no modes or owners: everything belongs
- * to the mounting user, folders 0755 and files 0644 (without write bits on a read-only mount).
+ * to one owner, folders 0777 and files 0666 less the umask (0755/0644 with umask 022), without
+ * write bits on a read-only mount. With --allow-other the kernel enforces these modes.
  * Folders report nlink 1, which tells `find` not to guess subfolder counts from it.
  */
 export function toStat(e: RemoteEntry, o: StatOptions) {
-  const perm = e.isDir ? 0o755 : 0o644;
+  const perm = (e.isDir ? 0o777 : 0o666) & ~o.umask;
   const mode = (e.isDir ? S_IFDIR : S_IFREG) | (o.readOnly || e.readOnly ? perm & ~0o222 : perm);
   const mtime = new Date(e.mtimeMs);
   return {

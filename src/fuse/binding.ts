@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 
 /**
  * The parts of @cocalc/fuse-native drivemount uses. Loaded through require because the
@@ -12,6 +13,8 @@ export interface FuseInstance {
 
 export interface FuseConstructor {
   new (mountpoint: string, ops: object, opts: Record<string, unknown>): FuseInstance;
+  /** Used by every instance's unmount and by mount on a dead (ENOTCONN) mountpoint. */
+  unmount(mountpoint: string, cb: (err: Error | null) => void): void;
 }
 
 const require = createRequire(import.meta.url);
@@ -31,11 +34,25 @@ export function utimensPassesMtime(): boolean {
 }
 
 export function loadFuse(): FuseConstructor {
+  let Fuse: FuseConstructor;
   try {
-    return require('@cocalc/fuse-native') as FuseConstructor;
+    Fuse = require('@cocalc/fuse-native') as FuseConstructor;
   } catch (e) {
     throw new Error(
       `the FUSE binding could not be loaded (${(e as Error).message}). Install libfuse-dev, fuse and pkg-config, then run npm ci again.`,
     );
   }
+  Fuse.unmount = unmountWithoutShell;
+  return Fuse;
+}
+
+/**
+ * Replaces the binding's static unmount, which runs `exec('fusermount -uz ' + JSON.stringify(mnt))`
+ * through /bin/sh: inside double quotes the shell still expands `$(...)` and backquotes, so a
+ * mountpoint named `x$(touch pwned)` ran a command and then failed to unmount. Every unmount of
+ * the binding (instance unmount, and mount's repair of a dead mountpoint) goes through this
+ * static, so replacing it here covers them all. The mountpoint is passed as one argument, no shell.
+ */
+function unmountWithoutShell(mountpoint: string, cb: (err: Error | null) => void): void {
+  execFile('fusermount', ['-uz', mountpoint], (err) => cb(err ?? null));
 }

@@ -38,14 +38,33 @@ export interface MountedFs {
  * - big_writes: 128 KiB writes instead of 4 KiB.
  * - max_background/congestion_threshold: let the kernel keep many reads in flight.
  * - atomic_o_trunc: see below.
+ * - attr_timeout/entry_timeout: the binding's own fields drop a 0 (it adds them only when truthy),
+ *   which left the kernel caching for libfuse's default 1 s; here 0 reaches libfuse too.
  */
 export function fuseOptionString(o: MountOptions): string {
   // atomic_o_trunc: O_TRUNC arrives with open() instead of as a separate truncate to 0 first,
   // which would upload an empty file before the new content.
   const extra = ['max_background=64', 'congestion_threshold=48', 'max_read=131072', 'atomic_o_trunc'];
+  extra.push(`attr_timeout=${o.attrTimeoutSec}`, `entry_timeout=${o.attrTimeoutSec}`);
   if (o.bigWrites) extra.unshift('big_writes');
   if (o.readOnly) extra.push('ro');
   return [o.fsName.replace(/[,\s]/g, '_'), ...extra].join(',');
+}
+
+/** What the binding's constructor gets; it turns these into the one `-o` string for libfuse. */
+export function bindingOptions(o: MountOptions): Record<string, unknown> {
+  return {
+    // Slow downloads, throttled calls and uploads must not be cut at the binding's default 15 s:
+    // every handler answers by itself (HTTP timeouts bound the waits).
+    timeout: false,
+    fsname: fuseOptionString(o),
+    subtype: 'drivemount',
+    allowOther: o.allowOther,
+    // Other users must meet the modes and owner stat shows (0644: read, not write or delete);
+    // without it the kernel lets anyone do anything, leaving checks to a daemon that has none.
+    defaultPermissions: o.allowOther,
+    debug: o.debug,
+  };
 }
 
 /** Refuse busy or unusable mountpoints with a clear message; repair a stale (dead) FUSE mount. */
@@ -96,17 +115,7 @@ export async function mountFuse(ops: object, o: MountOptions, log: Logger): Prom
   const mountpoint = path.resolve(o.mountpoint);
   await prepareMountpoint(mountpoint, log);
   const Fuse = loadFuse();
-  const fuse = new Fuse(mountpoint, ops, {
-    // Slow downloads, throttled calls and uploads must not be cut at the binding's default 15 s:
-    // every handler answers by itself (HTTP timeouts bound the waits).
-    timeout: false,
-    fsname: fuseOptionString(o),
-    subtype: 'drivemount',
-    attrTimeout: o.attrTimeoutSec,
-    entryTimeout: o.attrTimeoutSec,
-    allowOther: o.allowOther,
-    debug: o.debug,
-  });
+  const fuse = new Fuse(mountpoint, ops, bindingOptions(o));
   await new Promise<void>((resolve, reject) =>
     fuse.mount((err: Error | null) => (err ? reject(new ConfigError(`cannot mount at ${mountpoint}: ${err.message}`)) : resolve())),
   );
