@@ -6,6 +6,8 @@ import { settingValue, validateRemote } from '../drives/create-drive.js';
 import { DRIVERS, findDriver } from '../drives/registry.js';
 import { remoteTypesHelp } from './types-help.js';
 import { ConfigError } from '../util/errors.js';
+import { Prompter } from './prompter.js';
+import { inlineSecretWarning, type SecretSources } from './secret-options.js';
 
 type Out = (line: string) => void;
 const stdout: Out = (l) => process.stdout.write(`${l}\n`);
@@ -31,9 +33,9 @@ export function registerConfigCommands(program: Command): void {
     .action(async (name: string) => configRemove(file(), name));
   config
     .command('set')
-    .description('change settings: drivemount config set NAME key=value … (key= removes the key)')
+    .description('change settings: drivemount config set NAME key=value … (key= removes the key; a secret key alone is read from stdin)')
     .argument('<name>')
-    .argument('<settings...>', 'key=value pairs')
+    .argument('<settings...>', 'key=value pairs, or a secret key alone (e.g. clientSecret) to type or pipe its value')
     .addHelpText('after', remoteTypesHelp())
     .action(async (name: string, pairs: string[]) => configSet(file(), name, pairs));
   config
@@ -79,13 +81,26 @@ export async function configRemove(file: string, name: string, out: Out = stdout
   out(`removed remote "${name}" from ${file}`);
 }
 
-/** Apply `key=value` pairs, validate the result as a whole, and only then write it. */
-export async function configSet(file: string, name: string, pairs: string[], out: Out = stdout): Promise<void> {
-  const changes = pairs.map((p) => {
+/**
+ * Apply `key=value` pairs, validate the result as a whole, and only then write it. A secret key
+ * given alone (or as `key=-`) is read from stdin — a hidden prompt on a terminal — so it stays
+ * out of argv and shell history; one typed inline still works, with a warning.
+ */
+export async function configSet(file: string, name: string, pairs: string[], out: Out = stdout, src: SecretSources = {}): Promise<void> {
+  const current = lookupRemote(await readConfigOrEmpty(file), name, file);
+  const typeSet = pairs.find((p) => p.startsWith('type='))?.slice('type='.length);
+  const type = typeSet || current.type;
+  const changes: { key: string; text: string }[] = [];
+  for (const p of pairs) {
     const i = p.indexOf('=');
-    if (i <= 0) throw new ConfigError(`"${p}" is not key=value`);
-    return { key: p.slice(0, i).trim(), text: p.slice(i + 1) };
-  });
+    const key = (i < 0 ? p : p.slice(0, i)).trim();
+    const secret = key !== '' && isSecretSetting(key, type);
+    if (i === 0 || (i < 0 && !secret)) throw new ConfigError(`"${p}" is not key=value${i < 0 ? ' (only a secret key may be given alone, to read it from stdin)' : ''}`);
+    let text = i < 0 ? '-' : p.slice(i + 1);
+    if (secret && text === '-') text = await readSecretValue(key, src);
+    else if (secret && text !== '') (src.warn ?? warnStderr)(inlineSecretWarning(`"${key}=…"`, `give "${key}" alone to type or pipe it`));
+    changes.push({ key, text });
+  }
   const shown: string[] = [];
   await editConfig(file, (cfg) => {
     const remote = { ...lookupRemote(cfg, name, file) };
@@ -98,4 +113,17 @@ export async function configSet(file: string, name: string, pairs: string[], out
     cfg.remotes[name] = remote;
   });
   out(`remote "${name}": ${shown.join(', ')}`);
+}
+
+const warnStderr = (l: string) => process.stderr.write(l);
+
+async function readSecretValue(key: string, src: SecretSources): Promise<string> {
+  const term = src.term ?? new Prompter(process.stdin, process.stderr);
+  try {
+    const v = (await term.secret(`${key}: `))?.trim();
+    if (!v) throw new ConfigError(`no value for "${key}" was given on stdin (to remove the key, pass "${key}=")`);
+    return v;
+  } finally {
+    if (!src.term) term.close();
+  }
 }

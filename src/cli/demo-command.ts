@@ -12,7 +12,7 @@ import { mountCommand, type MountCommandOptions } from './mount-command.js';
  * config file pointing at it, and a mount in the foreground until Ctrl-C.
  */
 export async function demoCommand(mountpoint: string, o: MountCommandOptions & { data: string; bigFileMib: string }): Promise<number> {
-  const log = createLogger({ level: o.logLevel as LevelWithSilent, destination: o.logFile });
+  const log = createLogger({ level: o.logLevel as LevelWithSilent, destination: o.logFile, format: o.logFormat });
   const dataDir = path.resolve(o.data);
   const root = path.join(dataDir, 'onedrive');
   await ensureDemoContent(root, Number(o.bigFileMib), (m) => log.info(m));

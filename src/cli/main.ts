@@ -14,6 +14,10 @@ import { defaultDaemonLog, isDaemonChild, runDetached } from './daemon.js';
 import { parseRemoteSpec } from '../config/remote-spec.js';
 import { HttpError } from '../http/http-error.js';
 
+// A closed stderr (the reader of a pipe went away) must not crash the process: the log has its
+// own fallback, and messages that cannot be shown are lost either way.
+process.stderr.on('error', () => undefined);
+
 const program = new Command();
 program
   .name('drivemount')
@@ -41,6 +45,7 @@ function withMountOptions(cmd: Command): Command {
     .option('--chunk-size <MiB>', 'upload fragment size, a multiple of 0.3125 (320 KiB)', '10')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .option('--log-file <file>', 'log to a file instead of stderr')
+    .option('--log-format <format>', 'auto (text on a terminal, JSON into a file or pipe), json or text', 'auto')
     .option('--allow-other', 'let other users in, with the kernel checking the modes shown (non-root needs user_allow_other in /etc/fuse.conf)')
     .option('--uid <id>', 'owner shown for every file and folder (default: the mounting user)')
     .option('--gid <id>', 'group shown for every file and folder (default: the mounting group)')

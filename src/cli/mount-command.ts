@@ -24,6 +24,7 @@ export interface MountCommandOptions {
   kernelReadAhead: string;
   logLevel: string;
   logFile?: string;
+  logFormat?: string;
   cacheDir?: string;
   chunkSize: string;
   allowOther?: boolean;
@@ -41,7 +42,7 @@ const MiB = 1 << 20;
 
 /** Mount and run in the foreground until unmounted or signalled. Resolves with the exit code. */
 export async function mountCommand(spec: string, mountpoint: string, o: MountCommandOptions, existingLog?: Logger): Promise<number> {
-  const log = existingLog ?? createLogger({ level: o.logLevel as LevelWithSilent, destination: o.logFile });
+  const log = existingLog ?? createLogger({ level: o.logLevel as LevelWithSilent, destination: o.logFile, format: o.logFormat });
   const chunkSize = positive(o.chunkSize, '--chunk-size') * MiB;
   const statsEverySec = o.stats ? seconds(o.stats, '--stats') : 0; // checked before anything is mounted
   const owner = shownOwner(o);

@@ -1,5 +1,5 @@
-import { createInterface, type Interface } from 'node:readline';
 import { ConfigError } from '../util/errors.js';
+import { InputLines } from './input-lines.js';
 
 /**
  * Questions on the terminal. Lines are read from stdin whether or not it is a terminal (a
@@ -7,15 +7,14 @@ import { ConfigError } from '../util/errors.js';
  * terminal: elsewhere the default is taken, or the command says which flag answers it.
  */
 export class Prompter {
-  private rl?: Interface;
-  private readonly lines: string[] = [];
-  private waiting?: (line: string | undefined) => void;
-  private closed = false;
+  private readonly lines: InputLines;
 
   constructor(
     private readonly input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin,
     private readonly output: NodeJS.WritableStream = process.stdout,
-  ) {}
+  ) {
+    this.lines = InputLines.of(input);
+  }
 
   get interactive(): boolean {
     return this.input.isTTY === true;
@@ -28,11 +27,15 @@ export class Prompter {
   /** One line of input; undefined when input has ended. */
   async line(prompt: string): Promise<string | undefined> {
     this.output.write(prompt);
-    this.open();
-    const queued = this.lines.shift();
-    if (queued !== undefined) return queued;
-    if (this.closed) return undefined;
-    return new Promise((resolve) => (this.waiting = resolve));
+    return this.lines.next();
+  }
+
+  /** A secret: typed without echo on a terminal, else the next line of the input (a pipe). */
+  async secret(prompt: string): Promise<string | undefined> {
+    this.output.write(prompt);
+    const line = await this.lines.hidden();
+    if (this.interactive) this.output.write('\n'); // the Enter that was not echoed
+    return line;
   }
 
   /** Pick one of `choices` by number; `flag` names the option that answers it without a terminal. */
@@ -62,25 +65,8 @@ export class Prompter {
     return answer === '' && o.default !== undefined ? o.default : answer;
   }
 
+  /** Stop reading the input (so the process can exit); unread lines stay for a later Prompter. */
   close(): void {
-    this.rl?.close();
-    this.rl = undefined;
-  }
-
-  private open(): void {
-    if (this.rl || this.closed) return;
-    this.rl = createInterface({ input: this.input, terminal: false });
-    this.rl.on('line', (l) => {
-      const w = this.waiting;
-      this.waiting = undefined;
-      if (w) w(l);
-      else this.lines.push(l);
-    });
-    this.rl.on('close', () => {
-      this.closed = true;
-      const w = this.waiting;
-      this.waiting = undefined;
-      w?.(undefined);
-    });
+    this.lines.release();
   }
 }

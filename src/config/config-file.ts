@@ -3,6 +3,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '../util/errors.js';
+import { currentHolder, formatHolder, holderAlive, parseHolder, type LockHolder } from './lock-holder.js';
 
 export interface ConfigFile {
   remotes: Record<string, Record<string, unknown>>;
@@ -70,30 +71,54 @@ export async function writeConfigAtomic(file: string, cfg: ConfigFile): Promise<
   }
 }
 
+export interface LockOptions {
+  /** How long to wait for a live holder before giving up. */
+  timeoutMs?: number;
+  /**
+   * When the lock cannot be created because the folder cannot be written (read-only, full, no
+   * permission): `throw` (default), or run `fn` without it — no other process can change the
+   * file there either, and a mount must keep refreshing its access tokens.
+   */
+  ifUnwritable?: 'throw' | 'run-unlocked';
+}
+
+/** Errors that say the config folder cannot take a new file. */
+const UNWRITABLE = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT']);
+
+export function isUnwritable(e: unknown): boolean {
+  return UNWRITABLE.has((e as NodeJS.ErrnoException)?.code ?? '');
+}
+
 /**
  * Run `fn` while holding an exclusive lock on the config file, shared by every drivemount
  * process. Token rotation needs it: two mounts of one remote must not both spend the same
- * single-use refresh token, nor overwrite each other's rotation.
+ * single-use refresh token, nor overwrite each other's rotation. The lock file names its
+ * holder; it is taken over only when that process is gone, however old the file is.
  */
-export async function withConfigLock<T>(file: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+export async function withConfigLock<T>(file: string, fn: () => Promise<T>, o: LockOptions | number = {}): Promise<T> {
+  const { timeoutMs = 120_000, ifUnwritable = 'throw' } = typeof o === 'number' ? { timeoutMs: o } : o;
   const lock = `${file}.lock`;
   const deadline = Date.now() + timeoutMs;
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  for (;;) {
-    try {
-      const fh = await fs.open(lock, 'wx', 0o600);
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (await lockIsStale(lock)) {
-        await fs.rm(lock, { force: true });
+  let holder: LockHolder | undefined;
+  try {
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    for (;;) {
+      if (await tryLock(lock)) break;
+      const seen = await readHolder(lock);
+      if (seen === 'gone') continue;
+      if (seen === 'unreadable' || !holderAlive(seen)) {
+        await removeIfUnchanged(lock, seen);
         continue;
       }
-      if (Date.now() > deadline) throw new ConfigError(`config file ${file} is locked by another process (${lock})`);
+      holder = seen;
+      if (Date.now() > deadline) {
+        throw new ConfigError(`config file ${file} is locked by another drivemount process (pid ${holder.pid}, ${lock}); try again when it is done`);
+      }
       await sleep(50);
     }
+  } catch (e) {
+    if (ifUnwritable === 'run-unlocked' && isUnwritable(e)) return fn();
+    throw e;
   }
   try {
     return await fn();
@@ -102,22 +127,54 @@ export async function withConfigLock<T>(file: string, fn: () => Promise<T>, time
   }
 }
 
-/** A lock left by a dead process, or older than a minute, is stale. */
-async function lockIsStale(lock: string): Promise<boolean> {
+/**
+ * Create the lock with its content in one step: written to a private file first, then linked
+ * to the lock's name (which fails if it exists), so nobody ever reads a half-written lock.
+ */
+async function tryLock(lock: string): Promise<boolean> {
+  const tmp = `${lock}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`;
+  await fs.writeFile(tmp, formatHolder(currentHolder()), { mode: 0o600, flag: 'wx' });
   try {
-    const [st, pidText] = await Promise.all([fs.stat(lock), fs.readFile(lock, 'utf8')]);
-    if (Date.now() - st.mtimeMs > 60_000) return true;
-    const pid = Number(pidText);
-    if (!Number.isInteger(pid) || pid <= 0) return Date.now() - st.mtimeMs > 2_000;
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch (e) {
-      return (e as NodeJS.ErrnoException).code === 'ESRCH';
-    }
-  } catch {
-    return false; // vanished meanwhile: try again
+    await fs.link(tmp, lock);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    await fs.rm(tmp, { force: true });
   }
+}
+
+async function readHolder(lock: string): Promise<LockHolder | 'gone' | 'unreadable'> {
+  let text: string;
+  try {
+    text = await fs.readFile(lock, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    throw e;
+  }
+  return parseHolder(text) ?? (await halfWritten(lock, text));
+}
+
+/**
+ * An empty or garbled lock: a version that wrote the pid after creating the file may be
+ * between the two steps, so it counts as held for a moment, then as garbage.
+ */
+async function halfWritten(lock: string, text: string): Promise<LockHolder | 'unreadable'> {
+  try {
+    const st = await fs.stat(lock);
+    if (text.trim() === '' && Date.now() - st.mtimeMs < 2_000) return { pid: process.pid };
+  } catch {
+    /* vanished: the next round sees that */
+  }
+  return 'unreadable';
+}
+
+/** Remove a stale lock, unless another process replaced it since it was read. */
+async function removeIfUnchanged(lock: string, seen: LockHolder | 'unreadable'): Promise<void> {
+  const now = await readHolder(lock);
+  if (now === 'gone') return;
+  if (JSON.stringify(now) === JSON.stringify(seen)) await fs.rm(lock, { force: true });
 }
 
 /** Read-modify-write one remote's settings under the lock. */

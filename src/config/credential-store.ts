@@ -10,6 +10,8 @@ export interface CredentialStore<C> {
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   load(): Promise<C | undefined>;
   save(credential: C): Promise<void>;
+  /** Where the credential is kept, for messages (a path, never the credential). */
+  readonly where?: string;
 }
 
 /**
@@ -23,8 +25,16 @@ export class ConfigCredentialStore<C> implements CredentialStore<C> {
     private readonly codec: CredentialCodec<C>,
   ) {}
 
+  get where(): string {
+    return `the config file ${this.file} (remote "${this.remote}")`;
+  }
+
+  /**
+   * A config folder that cannot be written (read-only, full) cannot hold the lock either; the
+   * cycle then runs unlocked, so the mount keeps its access tokens (a save fails and is retried).
+   */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    return withConfigLock(this.file, fn);
+    return withConfigLock(this.file, fn, { ifUnwritable: 'run-unlocked' });
   }
 
   async load(): Promise<C | undefined> {

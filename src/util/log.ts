@@ -1,6 +1,10 @@
+import { isatty } from 'node:tty';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import { LogSink } from './log-sink.js';
 
 import { secretSettingKeys } from '../drives/registry.js';
+import { ConfigError } from './errors.js';
 
 export type { Logger };
 
@@ -20,21 +24,41 @@ export function redactPaths(): string[] {
   return [...keys].flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 }
 
+/** `json`: one JSON object a line (files, journald, machines); `text`: one readable line an event. */
+export type LogFormat = 'json' | 'text';
+export const LOG_FORMATS = ['auto', 'json', 'text'] as const;
+
 export interface LogOptions {
   level?: LevelWithSilent;
   /** File descriptor or path; default stderr so stdout stays free for command output. */
   destination?: number | string;
+  /** `auto` (default): text on a terminal, JSON into a file or a pipe (systemd, a log collector). */
+  format?: LogFormat | 'auto' | string;
+}
+
+/** Which format a destination gets when none is forced. */
+export function chooseLogFormat(format: LogOptions['format'], destination: number | string): LogFormat {
+  if (format === 'json' || format === 'text') return format;
+  if (format !== undefined && format !== 'auto') throw new ConfigError(`--log-format must be one of ${LOG_FORMATS.join(', ')} (got "${format}")`);
+  return typeof destination === 'number' && isatty(destination) ? 'text' : 'json';
 }
 
 export function createLogger(opts: LogOptions = {}): Logger {
-  const dest = pino.destination({ dest: opts.destination ?? 2, sync: true, mkdir: true });
+  const destination = opts.destination ?? 2;
+  const format = chooseLogFormat(opts.format, destination);
+  const colors = typeof destination === 'number' && isatty(destination) && !process.env.NO_COLOR;
+  // pino redacts before serializing, so both formats print what the JSON line holds: no secret.
+  const toText = format === 'text'
+    ? prettyFactory({ colorize: colors, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,err.stack', errorLikeObjectKeys: [] })
+    : undefined;
+  const sink = new LogSink(destination, toText);
   return pino(
     {
       level: opts.level ?? 'info',
       base: undefined,
       redact: { paths: redactPaths(), censor: '[redacted]' },
     },
-    dest,
+    sink,
   );
 }
 

@@ -8,7 +8,7 @@ export function registerAliyundriveLogin(login: Command, program: Command): void
     .description('authorise an Aliyundrive (alipan) Open Platform app by QR code, or store a refresh token')
     .requiredOption('--name <name>', 'name of the remote to create (or to log in again)')
     .option('--client-id <id>', 'your Open Platform app id (needed for the QR login)')
-    .option('--client-secret <secret>', 'your Open Platform app secret')
+    .option('--client-secret <secret>', 'your Open Platform app secret ("-" reads it from stdin)')
     .option('--refresh-token <token>', 'use this refresh token instead of the QR login ("-" reads it from stdin)')
     .option('--renew-api-url <url>', 'refresh tokens through this online renew API instead of your own app')
     .option('--drive-type <type>', 'default, resource or backup')

@@ -52,7 +52,7 @@ export async function aliyundriveLogin(o: AliyundriveLoginOptions, term = new Pr
   try {
     let grant: { accessToken: string; refreshToken: string };
     if (o.refreshToken !== undefined) {
-      grant = await pastedToken(http, o, settings, term);
+      grant = await pastedToken(http, o, settings);
     } else {
       if (!settings.clientId || !settings.clientSecret) {
         throw new ConfigError(
@@ -85,13 +85,8 @@ export async function aliyundriveLogin(o: AliyundriveLoginOptions, term = new Pr
 }
 
 /** seed 004's second way: a token from elsewhere, refreshed once here to prove it works (that rotates it). */
-async function pastedToken(http: HttpClient, o: AliyundriveLoginOptions, settings: Record<string, unknown>, term: Prompter): Promise<{ accessToken: string; refreshToken: string }> {
-  let token = o.refreshToken!;
-  if (token === '-') {
-    const line = await term.line('Refresh token: ');
-    if (line === undefined) throw new ConfigError('input ended before a refresh token was given');
-    token = line.trim();
-  }
+async function pastedToken(http: HttpClient, o: AliyundriveLoginOptions, settings: Record<string, unknown>): Promise<{ accessToken: string; refreshToken: string }> {
+  const token = o.refreshToken!.trim(); // "-" (stdin) was read before the command ran
   if (!token) throw new ConfigError('--refresh-token is empty');
   if (!settings.clientId && !settings.renewApiUrl) {
     throw new ConfigError('a pasted refresh token is refreshed either by your own app (--client-id and --client-secret) or by an online renew API (--renew-api-url URL)');

@@ -4,7 +4,10 @@ import { ConfigError } from '../../util/errors.js';
 
 /**
  * The local end of an OAuth loopback redirect (`http://localhost:PORT/`). The browser lands here
- * after sign-in with `?code=…&state=…` (or `?error=…`); that first request ends the wait.
+ * after sign-in with `?code=…&state=…` (or `?error=…&state=…`). Only a request carrying this
+ * login's `state` ends the wait: anything else reaching the port (another tab, a stale
+ * redirect, a local process guessing) gets a short page and is ignored, so it can neither end
+ * the login with a forged error nor slip in a code of its own.
  * `localhost` may resolve to 127.0.0.1 or ::1 depending on the browser, so both are served.
  */
 export class LoopbackRedirect {
@@ -12,6 +15,8 @@ export class LoopbackRedirect {
   private resolveHit!: (u: URL) => void;
   readonly hit = new Promise<URL>((resolve) => (this.resolveHit = resolve));
   port = 0;
+
+  constructor(private readonly state: string) {}
 
   get redirectUri(): string {
     return `http://localhost:${this.port}/`;
@@ -48,7 +53,12 @@ export class LoopbackRedirect {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not the sign-in redirect\n');
       return;
     }
-    const ok = u.searchParams.has('code');
+    if (u.searchParams.get('state') !== this.state) {
+      res.writeHead(400, { 'content-type': 'text/html; charset=utf-8', connection: 'close' });
+      res.end('<!doctype html><title>drivemount</title><p>This address does not answer the sign-in drivemount is waiting for (its "state" differs); it was ignored.</p>');
+      return;
+    }
+    const ok = u.searchParams.has('code') && !u.searchParams.has('error');
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', connection: 'close' });
     res.end(
       ok

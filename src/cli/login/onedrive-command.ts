@@ -8,7 +8,7 @@ export function registerOneDriveLogin(login: Command, program: Command): void {
     .description('sign in to OneDrive / SharePoint (authorization code with a loopback redirect, a pasted redirect, or a device code)')
     .requiredOption('--name <name>', 'name of the remote to create (or to log in again)')
     .option('--client-id <id>', 'Application (client) ID of your app registration')
-    .option('--client-secret <secret>', 'client secret of a web app registration (public clients have none)')
+    .option('--client-secret <secret>', 'client secret of a web app registration ("-" reads it from stdin; public clients have none)')
     .option('--tenant <tenant>', 'directory (tenant) id or domain instead of "common"')
     .option('--region <region>', 'global, cn (21Vianet), us (GCC High) or de')
     .option('--no-browser', 'no local redirect: paste the address the browser ends on')
@@ -22,7 +22,7 @@ export function registerOneDriveLogin(login: Command, program: Command): void {
     .option('--timeout <seconds>', 'how long to wait for the sign-in', '300')
     .addHelpText('after', `
 Examples:
-  drivemount login onedrive --name od --client-id 0b1c… --client-secret '…'
+  drivemount login onedrive --name od --client-id 0b1c… --client-secret -     # asks for the secret
   drivemount login onedrive --name team --client-id 0b1c… --site-url https://contoso.sharepoint.com/sites/team
   drivemount login onedrive --name od --client-id 0b1c… --device-code        # on a headless server
   drivemount login onedrive --name od --client-id 0b1c… --no-browser         # paste the redirected address`)

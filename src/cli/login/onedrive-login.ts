@@ -131,10 +131,10 @@ async function chooseDrive(o: OneDriveLoginOptions, old: Record<string, unknown>
 
 async function loopbackLogin(http: HttpClient, app: AadApp, scope: string, port: number, timeoutMs: number, term: Prompter): Promise<LoginTokens> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be a port number (got "${port}")`);
-  const loopback = new LoopbackRedirect();
+  const state = randomBytes(16).toString('hex');
+  const loopback = new LoopbackRedirect(state);
   await loopback.listen(port);
   try {
-    const state = randomBytes(16).toString('hex');
     const url = authorizeUrl(app, { redirectUri: loopback.redirectUri, state, scope });
     term.say('Open this address in a browser and sign in (waiting for the redirect to ' + loopback.redirectUri + '):');
     term.say(`\n  ${url}\n`);
