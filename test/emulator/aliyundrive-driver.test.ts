@@ -193,3 +193,26 @@ test('rename of a folder onto an empty folder; when the move fails, the target f
   assert.deepEqual([...(await ls('/')).keys()].sort(), ['d2', 'd3']);
   assert.equal((await ls('/')).get('d3')!.id, root.get('d3')!.id);
 });
+
+test('live-photo sizes are bounded; a forgotten one is probed again and comes out the same', async () => {
+  const jpegs = [randomBytes(3000), randomBytes(4000), randomBytes(5000)];
+  const { drive, stats } = await setup(
+    async (root) => {
+      for (let i = 0; i < jpegs.length; i++) {
+        const dir = path.join(root, `P${i}.livp`);
+        await mkdir(dir);
+        await writeFile(path.join(dir, `P${i}.jpeg`), jpegs[i]!);
+        await writeFile(path.join(dir, `P${i}.mov`), randomBytes(100));
+      }
+    },
+    { limits: { liveSizes: 1 } },
+  );
+  const sizeOf = async (i: number) => {
+    const e = (await drive.list('/')).find((x) => x.name === `P${i}.jpeg`)!;
+    return e.sizeUnknown ? (await drive.learnSize(`/P${i}.jpeg`, e)).size : e.size;
+  };
+  for (let i = 0; i < jpegs.length; i++) assert.equal(await sizeOf(i), jpegs[i]!.length);
+  const probes = stats().download;
+  assert.equal(await sizeOf(0), jpegs[0]!.length);
+  assert.equal(stats().download, probes + 1, 'the forgotten size was not probed again');
+});
