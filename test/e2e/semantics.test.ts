@@ -20,6 +20,9 @@ const STRERROR: Record<string, string> = {
   EEXIST: 'File exists',
   ENOTEMPTY: 'Directory not empty',
   EINVAL: 'Invalid argument',
+  ENAMETOOLONG: 'File name too long',
+  EFBIG: 'File too large',
+  EBUSY: 'Device or resource busy',
 };
 
 /** The heading of each service's result column in the tables. */

@@ -7,6 +7,7 @@
  *                     ▲                   │
  *                     └──────write──── failed ◀──error──┘
  *   any state ──unlink/rename over──▶ detached (never uploaded; its staging file goes on close)
+ *   detached ──reopened through an open descriptor (/proc/PID/fd/N)──▶ detached (one more handle)
  */
 export type StagedFileState = 'open' | 'dirty' | 'committing' | 'committed' | 'failed' | 'detached';
 
