@@ -151,7 +151,7 @@ for (const name of ['x$(touch pwned)', 'with spaces', "it's `touch pwned2`"]) {
     const parent = await fs.mkdtemp(path.join(drive.tmp, 'odd-'));
     const mnt = path.join(parent, name);
     await fs.mkdir(mnt);
-    const proc = spawn(process.execPath, [MAIN, 'mount', 'od', mnt, '--config', drive.configFile, '--cache-dir', path.join(drive.tmp, 'cache-odd')], {
+    const proc = spawn(process.execPath, [MAIN, 'mount', 'od', mnt, '--config', drive.configFile, '--cache-dir', path.join(drive.tmp, `cache-${path.basename(parent)}`)], {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
