@@ -15,17 +15,19 @@ export function registerInspectCommands(program: Command): void {
     .description("the remote's account, drive type and space (checks that its credentials work)")
     .argument('<remote>')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'warn')
-    .action(async (remote: string, o: { logLevel: string }) => aboutCommand(remote, program.opts().config, o.logLevel));
+    .option('--log-format <format>', 'auto (text on a terminal, else JSON), json or text', 'auto')
+    .action(async (remote: string, o: { logLevel: string; logFormat: string }) => aboutCommand(remote, program.opts().config, o.logLevel, stdout, o.logFormat));
   program
     .command('ls')
     .description('list one folder of a remote (REMOTE or REMOTE:/path) with one listing, no mount')
     .argument('<remote>')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'warn')
-    .action(async (remote: string, o: { logLevel: string }) => lsCommand(remote, program.opts().config, o.logLevel));
+    .option('--log-format <format>', 'auto (text on a terminal, else JSON), json or text', 'auto')
+    .action(async (remote: string, o: { logLevel: string; logFormat: string }) => lsCommand(remote, program.opts().config, o.logLevel, stdout, o.logFormat));
 }
 
-export async function aboutCommand(spec: string, config: string | undefined, logLevel = 'warn', out: Out = stdout): Promise<void> {
-  const log = createLogger({ level: logLevel as 'warn' });
+export async function aboutCommand(spec: string, config: string | undefined, logLevel = 'warn', out: Out = stdout, logFormat?: string): Promise<void> {
+  const log = createLogger({ level: logLevel as 'warn', format: logFormat });
   const r = await openRemote(parseRemoteSpec(spec).name, config, log);
   try {
     const a = await r.drive.about();
@@ -39,9 +41,9 @@ export async function aboutCommand(spec: string, config: string | undefined, log
   }
 }
 
-export async function lsCommand(spec: string, config: string | undefined, logLevel = 'warn', out: Out = stdout): Promise<void> {
+export async function lsCommand(spec: string, config: string | undefined, logLevel = 'warn', out: Out = stdout, logFormat?: string): Promise<void> {
   const { name, subPath } = parseRemoteSpec(spec);
-  const log = createLogger({ level: logLevel as 'warn' });
+  const log = createLogger({ level: logLevel as 'warn', format: logFormat });
   const r = await openRemote(name, config, log);
   try {
     const before = r.http.stats.requests;
