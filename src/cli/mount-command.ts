@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '../util/log.js';
 import { DEFAULT_VFS_OPTIONS, Vfs } from '../vfs/vfs.js';
 import { DEFAULT_PREFETCH } from '../vfs/prefetch/prefetcher.js';
 import { openRemote } from './open-remote.js';
-import { utimensPassesMtime } from '../fuse/binding.js';
+import { handlesRemovedOpenFiles, utimensPassesMtime } from '../fuse/binding.js';
 import { MountStats } from './mount-stats.js';
 import { positive, seconds } from './option-numbers.js';
 import { reportMounted } from './daemon.js';
@@ -49,11 +49,14 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   const remote = await openRemote(spec, o.config, log, { chunkSize });
   const readOnly = o.readOnly === true || !remote.drive.writer;
   if (!o.readOnly && !remote.drive.writer) log.info(`remote "${remote.name}" cannot be written to: mounting read-only`);
-  if (!readOnly && !utimensPassesMtime()) log.warn('the FUSE binding is unpatched (run npm run setup): times set by touch/cp -p/rsync may be wrong');
+  if (!readOnly && !(utimensPassesMtime() && handlesRemovedOpenFiles())) {
+    log.warn('the FUSE binding is unpatched (run npm run setup): times set by touch/cp -p/rsync may be wrong, and a folder holding a removed, still-open file cannot be removed until it is closed');
+  }
   const vfs = new Vfs(remote.drive, log, {
     ...DEFAULT_VFS_OPTIONS,
     readOnly,
     cacheDir: o.cacheDir ? path.resolve(o.cacheDir) : defaultCacheDir(remote.name),
+    pathlessHandles: handlesRemovedOpenFiles(),
     dirCacheTtlMs: seconds(o.dirCacheTime, '--dir-cache-time') * 1000,
     readAheadMemory: positive(o.readAheadMemory, '--read-ahead-memory') * MiB,
     prefetch: { ...DEFAULT_PREFETCH, maxWindow: positive(o.maxReadAhead, '--max-read-ahead') * MiB },

@@ -25,9 +25,21 @@ const require = createRequire(import.meta.url);
  * ships with the package.
  */
 export function utimensPassesMtime(): boolean {
+  return bindingSourceHas('ops.flag_utime_omit_ok = 1; /* drivemount patch */');
+}
+
+/**
+ * Whether the binding survives operations on an open file that has no path any more (its folder
+ * was removed): the patch sets flag_nullpath_ok and passes "" for libfuse's NULL path. Only then
+ * may such a folder be removed (native-notes/open-unlinked.md).
+ */
+export function handlesRemovedOpenFiles(): boolean {
+  return bindingSourceHas('ops.flag_nullpath_ok = 1; /* drivemount patch */') && bindingSourceHas('DRIVEMOUNT_PATH(l->path)');
+}
+
+function bindingSourceHas(text: string): boolean {
   try {
-    const src = readFileSync(require.resolve('@cocalc/fuse-native/fuse-native.c'), 'utf8');
-    return src.includes('ops.flag_utime_omit_ok = 1; /* drivemount patch */');
+    return readFileSync(require.resolve('@cocalc/fuse-native/fuse-native.c'), 'utf8').includes(text);
   } catch {
     return false;
   }

@@ -46,13 +46,19 @@ export class UnlinkedOpenFiles {
 
   /**
    * A removed, still-open file is inside folder `dir`. libfuse builds the path of every later
-   * operation on it from its folder; once the folder is removed it has none, and the binding
-   * crashes on the missing path. So such a folder may not be removed or replaced yet.
+   * operation on it from its folder; once the folder is removed it has none, and an unpatched
+   * binding crashes on the missing path (vfs.ts, `pathlessHandles`).
    */
   hasBelow(dir: string): boolean {
     const prefix = dir === '/' ? '/' : dir + '/';
     for (const p of this.byHiddenPath.keys()) if (p.startsWith(prefix)) return true;
     return false;
+  }
+
+  /** Folder `dir` is gone: libfuse has no path for what was hidden in it (its handles keep working). */
+  forgetBelow(dir: string): void {
+    const prefix = dir === '/' ? '/' : dir + '/';
+    for (const p of [...this.byHiddenPath.keys()]) if (p.startsWith(prefix)) this.byHiddenPath.delete(p);
   }
 
   /** A folder was renamed: libfuse now names what was hidden in it by the new path. */

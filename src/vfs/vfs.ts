@@ -25,6 +25,12 @@ export interface VfsOptions {
   quotaTtlMs: number;
   /** Where written files are staged before upload (and kept if the upload fails). */
   cacheDir: string;
+  /**
+   * Handles may outlive every path of their file: once the folder holding a removed, still-open
+   * file is removed, libfuse has no path for it and passes NULL, which only the patched binding
+   * survives (it passes ""; handle operations go by handle). Without it, removing such a folder is EBUSY.
+   */
+  pathlessHandles: boolean;
 }
 
 export const DEFAULT_VFS_OPTIONS: VfsOptions = {
@@ -35,6 +41,7 @@ export const DEFAULT_VFS_OPTIONS: VfsOptions = {
   prefetch: DEFAULT_PREFETCH,
   quotaTtlMs: 30_000,
   cacheDir: cacheRoot(),
+  pathlessHandles: true,
 };
 
 export interface OpenFlags {
@@ -237,7 +244,8 @@ export class Vfs {
     this.requireWritable();
     checkNameLength(path);
     this.refuseWhileHoldingUnlinkedOpen(path);
-    return this.ns.rmdir(path);
+    await this.ns.rmdir(path);
+    this.unlinkedOpen.forgetBelow(path); // libfuse will not name them again (their handles go on)
   }
 
   async unlink(path: string): Promise<void> {
@@ -255,11 +263,12 @@ export class Vfs {
     if (isHideRename(from, to) && this.isOpen(from)) return this.unlinkWhileOpen(from, to);
     this.refuseWhileHoldingUnlinkedOpen(to);
     await this.ns.rename(from, to);
+    this.unlinkedOpen.forgetBelow(to); // a folder replaced by the rename takes its hidden names along
     this.unlinkedOpen.renameBelow(from, to);
   }
 
   private refuseWhileHoldingUnlinkedOpen(dir: string): void {
-    if (this.unlinkedOpen.hasBelow(dir)) {
+    if (!this.opts.pathlessHandles && this.unlinkedOpen.hasBelow(dir)) {
       throw new DriveError('EBUSY', `${dir} holds a removed file that a program still has open; it can be removed once that file is closed`, { level: 'info' });
     }
   }
