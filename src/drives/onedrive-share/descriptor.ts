@@ -29,6 +29,8 @@ export const oneDriveShareDescriptor = defineDriver({
   login: { command: 'onedrive-share', register: registerShareLogin },
   emulator: {
     service: 'onedrive-share',
+    // A read-only share without refresh tokens: the per-service suites assume both.
+    sharedSuites: false,
     remoteSettings: (info) => ({ type: 'onedrive-share', url: info.shareUrl ?? `${info.url}/:f:/g/personal/emulator/share`, ...(info.sharePassword ? { password: info.sharePassword } : {}) }),
   },
 });

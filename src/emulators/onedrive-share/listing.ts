@@ -15,6 +15,11 @@ export interface ListingAnswer {
 
 export class Listing {
   readonly viewId = `{${randomUUID().toUpperCase()}}`;
+  /**
+   * The children a first page was cut from, by folder: the following pages continue that
+   * listing (as SharePoint's key-based paging does) instead of reading the folder again.
+   */
+  private readonly snapshots = new Map<string, ShareItem[]>();
 
   constructor(
     private readonly tree: ShareTree,
@@ -58,7 +63,7 @@ export class Listing {
     const q = new URLSearchParams(queryString);
     this.checkAlias(q.get('@a1'));
     if (q.get('RootFolder') !== folder) throw badRequest('queryString RootFolder differs from folderServerRelativeUrl.');
-    const page = await this.page(folder, 0);
+    const page = await this.page(folder, 0, true);
     return { data: { legacy: { renderListDataAsStream: { ListData: page, ViewMetadata: { ListViewXml: this.viewXml() } } } } };
   }
 
@@ -84,11 +89,15 @@ export class Listing {
     if (!m || decodeURIComponent(m[1]!) !== this.listUrl) throw badRequest(`@a1 must name the list '${this.listUrl}' (got ${a1 ?? 'nothing'}).`);
   }
 
-  private async page(folder: string, offset: number): Promise<ListingAnswer> {
+  private async page(folder: string, offset: number, first = false): Promise<ListingAnswer> {
     const rel = this.tree.relOf(folder);
     if (rel === undefined) throw accessDenied('The folder is not part of this share.');
-    const children = await this.tree.children(rel);
-    if (!children) throw fileNotFound();
+    let children = first ? undefined : this.snapshots.get(rel);
+    if (!children) {
+      children = await this.tree.children(rel);
+      if (!children) throw fileNotFound();
+      this.snapshots.set(rel, children);
+    }
     const size = Math.max(1, this.pageSize());
     const rows = children.slice(offset, offset + size);
     const out: ListingAnswer = { Row: rows.map((c) => this.row(folder, c)), FirstRow: offset + 1, LastRow: offset + rows.length };
