@@ -194,3 +194,25 @@ describe('OneDrive share emulator and driver', () => {
     assert.throws(() => parseShareConfig('r', { type: 'onedrive-share' }), /"url" is missing/);
   });
 });
+
+describe('OneDrive share addresses derived from the redirect', () => {
+  it('a personal (-my) link: site, library, folder and download.aspx next to the page', () => {
+    const s = shareSiteFrom('https://contoso-my.sharepoint.com/personal/jdoe_contoso_com/_layouts/15/onedrive.aspx?id=%2Fpersonal%2Fjdoe_contoso_com%2FDocuments%2FTeam%20A&ga=1');
+    assert.deepEqual(
+      { web: s.webPath, list: s.listUrl, root: s.rootFolder, dl: s.downloadUrl },
+      { web: '/personal/jdoe_contoso_com', list: '/personal/jdoe_contoso_com/Documents', root: '/personal/jdoe_contoso_com/Documents/Team A', dl: 'https://contoso-my.sharepoint.com/personal/jdoe_contoso_com/_layouts/15/download.aspx' },
+    );
+  });
+
+  it("a SharePoint site link: the library's view page names the site", () => {
+    const s = shareSiteFrom('https://contoso.sharepoint.com/sites/team/Shared%20Documents/Forms/AllItems.aspx?id=%2Fsites%2Fteam%2FShared%20Documents%2FPlans');
+    assert.deepEqual(
+      { web: s.webPath, list: s.listUrl, root: s.rootFolder, dl: s.downloadUrl },
+      { web: '/sites/team', list: '/sites/team/Shared Documents', root: '/sites/team/Shared Documents/Plans', dl: 'https://contoso.sharepoint.com/sites/team/_layouts/15/download.aspx' },
+    );
+  });
+
+  it('a redirect that names no folder is refused with a message', () => {
+    assert.throws(() => shareSiteFrom('https://contoso-my.sharepoint.com/personal/x/_layouts/15/onedrive.aspx'), (e: unknown) => e instanceof ConfigError && /names no shared folder/.test((e as Error).message));
+  });
+});
