@@ -35,6 +35,7 @@ export interface EmulateOptions {
   password?: string;
   cookieTtl?: string;
   pageSize?: string;
+  editable?: boolean;
 }
 
 /**

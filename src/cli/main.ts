@@ -101,6 +101,7 @@ program
   .option('--password <password>', 'onedrive-share: the share link asks for this password')
   .option('--cookie-ttl <seconds>', 'onedrive-share: lifetime of the FedAuth cookie (default 1800)')
   .option('--page-size <n>', 'onedrive-share: rows per listing page (default 30)')
+  .option('--editable', 'onedrive-share: the link grants edit rights (a drive URL and token in the page context)')
   .option('--site <id=dir>', 'also serve DIR as SharePoint site ID (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
   .action(async (service: string, opts) => {
     await emulateCommand(service, opts);

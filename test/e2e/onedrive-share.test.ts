@@ -196,3 +196,43 @@ describe('onedrive-share: reading', () => {
     assert.equal((await d.stats()).api, 0, 'a repeated ls within the dir cache time costs no call');
   });
 });
+
+describe('onedrive-share: a share with edit rights', () => {
+  test('mkdir, small and large uploads, rename, rename-over, remove and utimens work through the mount; close() returns once committed', async () => {
+    // 2 s drive tokens: the writes outlive several, renewed from the page each time.
+    const d = await share({ seed: seedBasic, emulatorArgs: ['--editable', '--token-ttl', '2'] });
+    const m = await mounted(d, ['--chunk-size', '1.25']);
+    assert.doesNotMatch(m.log(), /mounting read-only/);
+    const about = await runCli(['--config', d.configFile, 'about', 'od']);
+    assert.match(about.stdout, /\(writable\)/, about.stdout + about.stderr);
+
+    await fs.mkdir(path.join(m.mnt, 'new dir'));
+    assert.ok((await fs.stat(path.join(d.root, 'new dir'))).isDirectory());
+    await fs.writeFile(path.join(m.mnt, 'new dir', 'small.txt'), 'small bytes\n');
+    assert.equal(await fs.readFile(path.join(d.root, 'new dir', 'small.txt'), 'utf8'), 'small bytes\n', 'committed when close() returned');
+    await ensureRandomFile(path.join(d.tmp, 'large.bin'), 6 * MiB + 12345);
+    const cp = await sh(`cp ${d.tmp}/large.bin ${JSON.stringify(path.join(m.mnt, 'new dir', 'large.bin'))}`);
+    assert.equal(cp.code, 0, cp.stderr + notable(m));
+    assert.equal((await sh(`cmp ${d.tmp}/large.bin ${JSON.stringify(path.join(d.root, 'new dir', 'large.bin'))}`)).code, 0);
+    assert.equal((await sh(`cmp ${d.tmp}/large.bin ${JSON.stringify(path.join(m.mnt, 'new dir', 'large.bin'))}`)).code, 0, 'read back through the mount');
+    const s = await d.stats();
+    assert.ok(s.uploadFragment >= 5, `6 MiB in 1.25 MiB fragments: ${JSON.stringify(s)}`);
+
+    await fs.rename(path.join(m.mnt, 'new dir', 'small.txt'), path.join(m.mnt, 'renamed.txt'));
+    assert.equal(await fs.readFile(path.join(d.root, 'renamed.txt'), 'utf8'), 'small bytes\n');
+    assert.equal(await fs.readFile(path.join(m.mnt, 'renamed.txt'), 'utf8'), 'small bytes\n');
+    await fs.rename(path.join(m.mnt, 'renamed.txt'), path.join(m.mnt, 'hello.txt'));
+    assert.equal(await fs.readFile(path.join(d.root, 'hello.txt'), 'utf8'), 'small bytes\n', 'rename over an existing file replaces it');
+    const when = new Date('2021-03-04T05:06:07Z');
+    await fs.utimes(path.join(m.mnt, 'hello.txt'), when, when);
+    assert.equal((await fs.stat(path.join(d.root, 'hello.txt'))).mtime.toISOString(), when.toISOString());
+    await fs.rm(path.join(m.mnt, 'new dir'), { recursive: true });
+    await assert.rejects(fs.stat(path.join(d.root, 'new dir')), { code: 'ENOENT' });
+    await new Promise((r) => setTimeout(r, 2100)); // the drive token has expired now
+    await fs.writeFile(path.join(m.mnt, 'after-expiry.txt'), 'later\n');
+    assert.equal(await fs.readFile(path.join(d.root, 'after-expiry.txt'), 'utf8'), 'later\n');
+    const after = await d.stats();
+    assert.ok(after.driveTokenRefused >= 1, `the drive token never expired: ${JSON.stringify(after)}`);
+    assert.ok(after.page >= 3, `the drive token was not renewed from the page: ${JSON.stringify(after)}`);
+  });
+});

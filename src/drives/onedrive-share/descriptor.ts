@@ -15,7 +15,7 @@ export const oneDriveShareDescriptor = defineDriver({
     { key: 'password', kind: 'string', secret: true, help: "the link's password, if it has one" },
   ],
   parse: parseShareConfig,
-  build: (name, cfg, deps) => new ShareDrive(name, cfg, deps),
+  build: (name, cfg, deps, options) => new ShareDrive(name, cfg, deps, options),
   credential: noCredential,
   summary(r) {
     let where = String(r.url ?? '');

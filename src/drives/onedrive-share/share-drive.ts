@@ -1,4 +1,4 @@
-import type { DriveDeps } from '../descriptor.js';
+import type { DriveDeps, MountOptions } from '../descriptor.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import type { HttpClient } from '../../http/client.js';
@@ -9,6 +9,8 @@ import { CookieContent } from './cookie-content.js';
 import { listFolder, rowToEntry } from './listing.js';
 import { ShareSession } from './share-session.js';
 import { ownerOf } from './share-site.js';
+import { fetchPageContext } from './page-context.js';
+import { shareWriter } from './share-writer.js';
 
 /**
  * A folder someone shared by link from OneDrive for work or school or SharePoint, read with the
@@ -21,11 +23,14 @@ export class ShareDrive implements Drive {
   private readonly content: CookieContent;
   private readonly http: HttpClient;
   private readonly log: Logger;
+  /** The site's title from the page (the owner's name), once connected. */
+  private owner?: string;
 
   constructor(
     readonly name: string,
     private readonly cfg: ShareConfig,
     deps: DriveDeps<unknown>,
+    private readonly options: MountOptions = {},
   ) {
     this.http = deps.http;
     this.log = deps.log;
@@ -33,10 +38,26 @@ export class ShareDrive implements Drive {
     this.content = new CookieContent(deps.http, this.session, deps.log);
   }
 
-  /** Open the link (a refusal is a ShareRefused: wrong password, revoked link) and list the shared folder once. */
+  /**
+   * Open the link (a refusal is a ShareRefused: wrong password, revoked link), list the shared
+   * folder once, and read the page context: a drive URL and token there mean edit rights.
+   */
   async connect(): Promise<void> {
-    await this.session.current();
+    const s = await this.session.current();
     await this.list('/');
+    const ctx = await fetchPageContext(this.http, this.session);
+    this.owner = ctx.webTitle;
+    if (ctx.drive) {
+      this.writer = shareWriter({
+        http: this.http,
+        session: this.session,
+        log: this.log,
+        remote: this.name,
+        driveUrl: ctx.drive.url,
+        folderInDrive: s.site.rootFolder.slice(s.site.listUrl.length),
+        chunkSize: this.options.chunkSize ?? 10 * 1024 * 1024,
+      });
+    }
   }
 
   async stat(path: string): Promise<RemoteEntry> {
@@ -72,7 +93,7 @@ export class ShareDrive implements Drive {
   async about(): Promise<DriveAbout> {
     const s = await this.session.current();
     return {
-      account: ownerOf(s.site),
+      account: this.owner ? `${this.owner} (${ownerOf(s.site)})` : ownerOf(s.site),
       driveType: `shared folder ${s.site.rootFolder} (${this.writer ? 'writable' : 'read-only'})`,
       quota: await this.quota(),
     };

@@ -22,6 +22,9 @@ export async function emulateShare(root: string, o: EmulateOptions, h: EmulateHe
   set('cutDownloadEvery', h.num(o.cutEvery, '--cut-every'));
   set('cookieTtlSec', h.num(o.cookieTtl, '--cookie-ttl'));
   set('pageSize', h.num(o.pageSize, '--page-size'));
+  set('driveTokenTtlSec', h.num(o.tokenTtl, '--token-ttl'));
+  set('uploadSessionTtlSec', h.num(o.sessionTtl, '--session-ttl'));
+  if (o.editable) faults.editable = 1;
   const emu = await startShareEmulator({ root, password: o.password, port: h.num(o.port, '--port') ?? 0, host: o.host, faults });
   // clientId etc. are part of every emulator's announcement; a share has none.
   h.announce({ url: emu.url, port: emu.port, clientId: '', clientSecret: '', refreshToken: '', shareUrl: emu.shareUrl, sharePassword: emu.password });

@@ -25,6 +25,8 @@ export function uniqueIdOf(rel: string): string {
 export class ShareTree {
   /** UniqueId → rel, learnt as items are listed (downloads of unlisted ids search the tree). */
   private readonly ids = new Map<string, string>();
+  /** rel → UniqueId for items that moved: SharePoint keeps an item's UniqueId across renames. */
+  private readonly moved = new Map<string, string>();
 
   constructor(
     readonly root: string,
@@ -49,8 +51,27 @@ export class ShareTree {
     return this.itemOf(rel, abs, stat);
   }
 
+  /** An item (and everything below it) now lives at `to`: keep its ids. */
+  renamed(from: string, to: string): void {
+    const changes: [string, string][] = [];
+    for (const [id, rel] of this.ids) {
+      if (rel === from || rel.startsWith(`${from}/`)) changes.push([id, to + rel.slice(from.length)]);
+    }
+    for (const [rel] of [...this.moved]) if (rel === from || rel.startsWith(`${from}/`)) this.moved.delete(rel);
+    for (const [id, rel] of changes) {
+      this.ids.set(id, rel);
+      this.moved.set(rel, id);
+    }
+  }
+
+  /** An item was removed: forget its id. */
+  removed(rel: string): void {
+    for (const [id, r] of [...this.ids]) if (r === rel || r.startsWith(`${rel}/`)) this.ids.delete(id);
+    for (const [r] of [...this.moved]) if (r === rel || r.startsWith(`${rel}/`)) this.moved.delete(r);
+  }
+
   private itemOf(rel: string, abs: string, stat: FsStats): ShareItem {
-    const uniqueId = uniqueIdOf(rel);
+    const uniqueId = this.moved.get(rel) ?? uniqueIdOf(rel);
     this.ids.set(uniqueId, rel);
     return { rel, abs, name: rel === '/' ? path.basename(this.sharedUrl) : path.posix.basename(rel), isDir: stat.isDirectory(), stat, uniqueId };
   }
@@ -76,7 +97,7 @@ export class ShareTree {
     const known = this.ids.get(key);
     if (known !== undefined) {
       const item = await this.item(known);
-      if (item) return item;
+      if (item?.uniqueId === key) return item;
     }
     return this.search('/', key);
   }

@@ -20,6 +20,7 @@ import { handleDownload } from './download.js';
 import { ShareApiError, accessDenied, badRequest, methodNotAllowed, sendShareError } from './errors.js';
 import { ShareTree } from './items.js';
 import { Listing } from './listing.js';
+import { ShareDriveApi } from './drive-api.js';
 import { sendHtml, sendLinkGone, sendPasswordForm } from './pages.js';
 import { DEFAULT_FAULTS, STAT_KEYS, type ShareFaults } from './settings.js';
 
@@ -35,6 +36,9 @@ const SHARE_TOKEN = 'EsEgHtGOWbJImxop6tF15FIBIH-ihrjuDclbrbmwWfY_RA';
 const SHARE_PATH = `/:f:/g/personal/${SHARE_OWNER}/${SHARE_TOKEN}`;
 const LAYOUTS = `${WEB}/_layouts/15`;
 const NEXT_PAGE_PATH = `${WEB}/_api/web/GetListUsingPath(DecodedUrl=@a1)/RenderListDataAsStream`;
+/** The drive a share with edit rights offers (its page context names it), and its upload host. */
+const DRIVE_PATH = `${WEB}/_api/v2.0/drives/b!share`;
+const UPLOAD_PREFIX = '/_upload/';
 
 export interface ShareEmulatorOptions {
   /** The shared folder. */
@@ -67,6 +71,7 @@ export async function startShareEmulator(opts: ShareEmulatorOptions): Promise<Sh
   const tree = new ShareTree(root, SHARED_FOLDER);
   let base = '';
   const listing = new Listing(tree, LIBRARY, () => faults.get().pageSize, () => `${base}${WEB}`);
+  const driveApi = new ShareDriveApi(tree, SHARED_FOLDER.slice(LIBRARY.length), faults, stats, () => `${base}${UPLOAD_PREFIX.slice(0, -1)}`);
   const throttle = new EveryN(() => faults.get().throttleEvery);
   const cutDownload = new EveryN(() => faults.get().cutDownloadEvery);
   /** __VIEWSTATE → its __EVENTVALIDATION, for forms handed out. */
@@ -143,7 +148,8 @@ export async function startShareEmulator(opts: ShareEmulatorOptions): Promise<Sh
       res.end();
       return;
     }
-    const ctx = { webServerRelativeUrl: WEB, listUrl: LIBRARY, userLoginName: '', isAnonymousGuestUser: true, webTitle: 'John Doe' };
+    const ctx: Record<string, unknown> = { webServerRelativeUrl: WEB, listUrl: LIBRARY, userLoginName: '', isAnonymousGuestUser: true, webTitle: 'John Doe' };
+    if (faults.get().editable > 0) ctx.driveInfo = { driveUrl: `${base}${DRIVE_PATH}`, driveAccessToken: driveApi.currentToken() };
     sendHtml(res, 200, 'Shared Team', `<script type="text/javascript">var _spPageContextInfo=${JSON.stringify(ctx).replace(/</g, '\\u003c')};</script>`);
   };
 
@@ -199,6 +205,10 @@ export async function startShareEmulator(opts: ShareEmulatorOptions): Promise<Sh
           return listing.next(query, body);
         });
       }
+      if (faults.get().editable > 0 && (path === DRIVE_PATH || path.startsWith(`${DRIVE_PATH}/`))) {
+        return await driveApi.handle(req, res, path.slice(DRIVE_PATH.length), query);
+      }
+      if (rawPath.startsWith(UPLOAD_PREFIX)) return await driveApi.handleUpload(req, res, rawPath.slice(UPLOAD_PREFIX.length));
       if (path === `${LAYOUTS}/download.aspx`) {
         if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method);
         if (throttle.hit()) {

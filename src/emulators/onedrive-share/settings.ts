@@ -18,6 +18,12 @@ export interface ShareFaults {
   pageSize: number;
   /** 1 = the owner stopped sharing: the link answers 404 and every cookie is refused. */
   revoked: number;
+  /** 1 = the link grants edit rights: the page context offers a drive URL and token. */
+  editable: number;
+  /** Lifetime of the page context's drive token (default 3600); expired → 401 InvalidAuthenticationToken. */
+  driveTokenTtlSec: number;
+  /** Idle lifetime of an upload session (default 900). */
+  uploadSessionTtlSec: number;
 }
 
 export const DEFAULT_FAULTS: ShareFaults = {
@@ -29,6 +35,9 @@ export const DEFAULT_FAULTS: ShareFaults = {
   cookieTtlSec: 1800,
   pageSize: 30,
   revoked: 0,
+  editable: 0,
+  driveTokenTtlSec: 3600,
+  uploadSessionTtlSec: 900,
 };
 
 /** Every stats key, so snapshots always carry them all (0 when unused). */
@@ -53,4 +62,13 @@ export const STAT_KEYS = [
   'downloadBytes',
   'downloadSignInPage',
   'cut',
+  // the drive of a share with edit rights
+  'driveApi',
+  'driveTokenRefused',
+  'simpleUpload',
+  'uploadSession',
+  'uploadFragment',
+  'mkdir',
+  'patch',
+  'delete',
 ] as const;
