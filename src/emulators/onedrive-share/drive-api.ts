@@ -125,6 +125,12 @@ export class ShareDriveApi {
     return item;
   }
 
+  /** The item a name refers to in its folder, ignoring case as SharePoint does. */
+  private async twin(rel: string): Promise<ShareItem | undefined> {
+    const name = path.posix.basename(rel).toLowerCase();
+    return (await this.tree.children(path.posix.dirname(rel)))?.find((c) => c.name.toLowerCase() === name);
+  }
+
   private async parentDir(rel: string): Promise<void> {
     const parent = await this.tree.item(path.posix.dirname(rel));
     if (!parent?.isDir) throw new GraphStyleError(404, 'itemNotFound', 'The parent folder does not exist.');
@@ -134,8 +140,9 @@ export class ShareDriveApi {
     this.stats.inc('simpleUpload');
     if (rel === '/') throw new GraphStyleError(400, 'invalidRequest', 'Cannot upload onto the shared folder.');
     await this.parentDir(rel);
-    const existing = await this.tree.item(rel);
+    const existing = await this.twin(rel);
     if (existing?.isDir) throw new GraphStyleError(409, 'nameAlreadyExists', 'A folder has this name.');
+    if (existing) rel = existing.rel; // a case twin is replaced, keeping its name
     const body = await readBody(req, SIMPLE_MAX).catch(() => {
       throw new GraphStyleError(413, 'requestTooLarge', 'Simple uploads take at most 4 MB: use an upload session.');
     });
@@ -153,7 +160,7 @@ export class ShareDriveApi {
     const b = (await readJson(req).catch(() => undefined)) as { name?: string; folder?: object; '@microsoft.graph.conflictBehavior'?: string } | undefined;
     if (!b?.name || !b.folder || b.name.includes('/')) throw new GraphStyleError(400, 'invalidRequest', 'A folder needs a name and "folder": {}.');
     const rel = parentRel === '/' ? `/${b.name}` : `${parentRel}/${b.name}`;
-    if (await this.tree.item(rel)) throw new GraphStyleError(409, 'nameAlreadyExists', 'An item with this name already exists.');
+    if (await this.twin(rel)) throw new GraphStyleError(409, 'nameAlreadyExists', 'An item with this name already exists.');
     await fs.mkdir(path.join(this.tree.root, rel));
     this.sendItem(res, 201, await this.must(rel));
   }
@@ -200,9 +207,10 @@ export class ShareDriveApi {
     s.lastActive = Date.now();
     if (s.next < size) return sendJson(res, 202, { nextExpectedRanges: [`${s.next}-`] });
     this.sessions.delete(id);
-    const abs = path.join(this.tree.root, s.rel);
-    const existing = await this.tree.item(s.rel);
+    const existing = await this.twin(s.rel);
     if (existing?.isDir) throw new GraphStyleError(409, 'nameAlreadyExists', 'A folder has this name.');
+    if (existing) s.rel = existing.rel; // a case twin is replaced, keeping its name
+    const abs = path.join(this.tree.root, s.rel);
     await fs.rename(s.tmp, abs);
     if (s.mtimeMs !== undefined) await fs.utimes(abs, new Date(), new Date(s.mtimeMs));
     this.sendItem(res, existing ? 200 : 201, await this.must(s.rel));
@@ -228,8 +236,8 @@ export class ShareDriveApi {
       if (to === item.rel || to.startsWith(`${item.rel}/`)) {
         if (to !== item.rel) throw new GraphStyleError(400, 'invalidRequest', 'A folder cannot move into itself.');
       } else {
-        const target = await this.tree.item(to);
-        if (target && target.rel.toLowerCase() !== item.rel.toLowerCase()) {
+        const target = await this.twin(to);
+        if (target && target.rel !== item.rel) {
           if (b['@microsoft.graph.conflictBehavior'] !== 'replace') throw new GraphStyleError(409, 'nameAlreadyExists', 'An item with this name already exists.');
           await fs.rm(target.abs, { recursive: true, force: true });
           this.tree.removed(target.rel);
