@@ -100,7 +100,7 @@ describe('onedrive-share: opening the link', () => {
     assert.match(show.stdout, /hidden, 2 characters/);
     const about = await runCli(['--config', cfg, 'about', 'team']);
     assert.equal(about.code, 0, about.stderr);
-    assert.match(about.stdout, /account:\s+jdoe_contoso_com/);
+    assert.match(about.stdout, /account:\s+John Doe \(jdoe_contoso_com\)/, "the owner as the page names them, and their account");
     assert.match(about.stdout, /shared folder \/personal\/jdoe_contoso_com\/Documents\/Shared Team \(read-only\)/);
     const ls = await runCli(['--config', cfg, 'ls', 'team']);
     assert.equal(ls.code, 0, ls.stderr);
