@@ -1,22 +1,19 @@
-import { HttpClient, type HttpRequest, type HttpResponse } from '../../http/client.js';
+import type { HttpClient, HttpRequest } from '../../http/client.js';
 
 /**
  * The HTTP client as Graph calls see it, for the drive a share's page context offers: that drive
- * takes its token as `?access_token=` rather than as an Authorization header. Requests go through
- * the mount's own client (its pool, retries and counters); this one only rewrites them.
+ * takes its token as `?access_token=` rather than as an Authorization header. A view of the
+ * mount's own client (its pool, retries and counters) that only rewrites the requests; a view
+ * rather than a subclass, because the HTTP module is still loading when drivers are registered.
  */
-export class QueryTokenHttp extends HttpClient {
-  constructor(private readonly inner: HttpClient) {
-    super({ connectionsPerOrigin: 1 }); // its own pool stays unused
-  }
-
-  override request(req: HttpRequest): Promise<HttpResponse> {
-    return this.inner.request(moveToken(req));
-  }
-
-  override json<T>(req: HttpRequest): Promise<T> {
-    return this.inner.json<T>(moveToken(req));
-  }
+export function queryTokenHttp(inner: HttpClient): HttpClient {
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'request') return (req: HttpRequest) => target.request(moveToken(req));
+      if (prop === 'json') return <T>(req: HttpRequest) => target.json<T>(moveToken(req));
+      return Reflect.get(target, prop, receiver);
+    },
+  });
 }
 
 function moveToken(req: HttpRequest): HttpRequest {

@@ -7,7 +7,7 @@ import { OneDriveWriter } from '../onedrive/onedrive-writer.js';
 import { TokenSource } from '../token-source.js';
 import type { DriveWriter } from '../types.js';
 import { fetchPageContext } from './page-context.js';
-import { QueryTokenHttp } from './query-token-http.js';
+import { queryTokenHttp } from './query-token-http.js';
 import type { ShareSession } from './share-session.js';
 
 /** The page does not say how long its drive token lives: renew it after this long, or when refused. */
@@ -37,7 +37,7 @@ export function shareWriter(o: {
     // TokenSource keeps a refresh token; a share has none, the page is its renewal.
     { remote: o.remote, store: memoryRefreshTokenStore('page-context'), log: o.log },
   );
-  const api = new GraphApi(new QueryTokenHttp(o.http), tokens, o.driveUrl);
+  const api = new GraphApi(queryTokenHttp(o.http), tokens, o.driveUrl);
   return new OneDriveWriter({
     api,
     http: o.http,
