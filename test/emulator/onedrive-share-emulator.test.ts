@@ -14,6 +14,7 @@ import { parseShareConfig } from '../../src/drives/onedrive-share/config.js';
 import { passwordForm } from '../../src/drives/onedrive-share/share-access.js';
 import { ShareDrive } from '../../src/drives/onedrive-share/share-drive.js';
 import { shareSiteFrom } from '../../src/drives/onedrive-share/share-site.js';
+import { ShareSession } from '../../src/drives/onedrive-share/share-session.js';
 import { SHARED_FOLDER, startShareEmulator, type ShareEmulator } from '../../src/emulators/onedrive-share/server.js';
 import { HttpClient } from '../../src/http/client.js';
 import { ConfigError, DriveError } from '../../src/util/errors.js';
@@ -154,6 +155,18 @@ describe('OneDrive share emulator and driver', () => {
     } finally {
       open.setFaults({ cookieTtlSec: 1800 });
     }
+  });
+
+  it('a cookie is renewed ahead of time once it is older than its trust, and not before', async () => {
+    const http = new HttpClient({ logger: silentLogger });
+    clients.push(http);
+    const session = new ShareSession(http, open.shareUrl, undefined, silentLogger, 300);
+    const first = await session.current();
+    assert.equal(await session.current(), first, 'a young cookie is reused');
+    await new Promise((r) => setTimeout(r, 350));
+    const second = await session.current();
+    assert.notEqual(second.cookie, first.cookie);
+    assert.equal(session.opened, 2);
   });
 
   it('429s are waited out and cut bodies resume, with identical bytes', async () => {
