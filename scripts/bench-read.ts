@@ -1,5 +1,5 @@
 // Read benchmark: figures side by side with their limits, in one run, on loopback.
-//   node dist/scripts/bench-read.js [--size-mib 1024] [--keep]
+//   node dist/scripts/bench-read.js [--driver onedrive|aliyundrive|onedrive-share] [--size-mib 1024] [--keep]
 // Prints MB/s through the mount vs the same bytes fetched directly over HTTP, unshaped and with
 // the emulator shaped like a cloud download (20 ms latency, 25 MB/s per connection), plus time to
 // first byte and the API calls of an `ls -l` of a 5,000-entry folder.
@@ -90,7 +90,10 @@ async function main(): Promise<void> {
       await fetch(`${emu.info.url}/_emulator/stats/reset`, { method: 'POST' });
       execFileSync('ls', ['-l', path.join(mnt, 'many')], { stdio: 'ignore' });
       const s = await stats(emu);
-      const pages = service === 'onedrive' ? `${s.children ?? 0} listing pages (5 at $top=1000)` : `${s.list ?? 0} listing pages (50 at limit 100)`;
+      const pages =
+        service === 'onedrive' ? `${s.children ?? 0} listing pages (5 at $top=1000)`
+        : service === 'onedrive-share' ? `${(s.graphql ?? 0) + (s.renderList ?? 0)} listing pages (167 at 30 rows)`
+        : `${s.list ?? 0} listing pages (50 at limit 100)`;
       row('API calls for ls -l of 5,000 entries', `${s.api ?? 0} calls`, pages);
     });
   } finally {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ConfigError } from '../util/errors.js';
 import { startOneDriveEmulator, type OneDriveFaults } from '../emulators/onedrive/server.js';
 import { startAliyundriveEmulator, type AliyundriveFaults } from '../emulators/aliyundrive/server.js';
+import { emulateShare } from '../emulators/onedrive-share/emulate.js';
 
 export interface EmulateOptions {
   root: string;
@@ -30,6 +31,11 @@ export interface EmulateOptions {
   failPartEvery?: string;
   cutPartEvery?: string;
   rateLimits?: boolean;
+  /** OneDrive share: the link's password, cookie lifetime, listing page size. */
+  password?: string;
+  cookieTtl?: string;
+  pageSize?: string;
+  editable?: boolean;
 }
 
 /**
@@ -37,11 +43,14 @@ export interface EmulateOptions {
  * on stdout once listening (url, port, credentials) so scripts and tests can connect to it.
  */
 export async function emulateCommand(service: string, o: EmulateOptions): Promise<void> {
-  if (service !== 'onedrive' && service !== 'aliyundrive') throw new ConfigError(`unknown service "${service}" (available: onedrive, aliyundrive)`);
+  if (service !== 'onedrive' && service !== 'aliyundrive' && service !== 'onedrive-share') {
+    throw new ConfigError(`unknown service "${service}" (available: onedrive, aliyundrive, onedrive-share)`);
+  }
   const root = path.resolve(o.root);
   const st = await fs.stat(root).catch(() => undefined);
   if (!st?.isDirectory()) throw new ConfigError(`--root ${root} is not a folder`);
   if (service === 'aliyundrive') return emulateAliyundrive(root, o);
+  if (service === 'onedrive-share') return emulateShare(root, o, { num, announce, untilSignalled });
   const faults: Partial<OneDriveFaults> = {};
   const set = <K extends keyof OneDriveFaults>(k: K, v: number | undefined) => {
     if (v !== undefined) faults[k] = v;

@@ -83,7 +83,7 @@ program
 program
   .command('emulate')
   .description('run a local emulator of a cloud service (for tests, benchmarks and the demo)')
-  .argument('<service>', 'onedrive or aliyundrive')
+  .argument('<service>', 'onedrive, aliyundrive or onedrive-share')
   .requiredOption('--root <dir>', 'folder whose content the emulated drive serves')
   .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', '0')
   .option('--host <addr>', 'address to listen on', '127.0.0.1')
@@ -106,6 +106,10 @@ program
   .option('--fail-part-every <n>', 'aliyundrive: answer every Nth part upload with a 500')
   .option('--cut-part-every <n>', 'aliyundrive: cut every Nth part upload mid-body')
   .option('--no-rate-limits', 'aliyundrive: do not enforce the documented per-second limits')
+  .option('--password <password>', 'onedrive-share: the share link asks for this password')
+  .option('--cookie-ttl <seconds>', 'onedrive-share: lifetime of the FedAuth cookie (default 1800)')
+  .option('--page-size <n>', 'onedrive-share: rows per listing page (default 30)')
+  .option('--editable', 'onedrive-share: the link grants edit rights (a drive URL and token in the page context)')
   .option('--site <id=dir>', 'also serve DIR as SharePoint site ID (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
   .action(async (service: string, opts) => {
     await emulateCommand(service, opts);

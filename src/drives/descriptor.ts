@@ -55,6 +55,8 @@ export interface DriverDescriptor<Cfg = unknown, C = unknown> {
   emulator: {
     service: string;
     remoteSettings(info: EmulatorInfo, credential: string): Record<string, unknown>;
+    /** false: the suites run for every service (writes, refresh tokens) do not fit it; it has suites of its own. */
+    sharedSuites?: boolean;
   };
 }
 

@@ -15,6 +15,9 @@ export interface EmulatorInfo {
   /** Aliyundrive: the online renew API on the emulator, and the drive ids by type. */
   renewApiUrl?: string;
   driveIds?: { default: string; resource: string; backup: string };
+  /** OneDrive share: the share link to open, and its password if it has one. */
+  shareUrl?: string;
+  sharePassword?: string;
 }
 
 export interface EmulatorProcess {

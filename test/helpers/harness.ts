@@ -57,8 +57,8 @@ export interface DriveFixture {
 /** A temp folder, an emulator serving it, and a config file with a remote "od" pointing at it. */
 export type Service = string;
 
-/** Every service with a driver: suites that hold for all of them run once per service. */
-export const SERVICES: readonly Service[] = DRIVERS.map((d) => d.emulator.service);
+/** Every service with a driver: suites that hold for all of them run once per service (share links have their own). */
+export const SERVICES: readonly Service[] = DRIVERS.filter((d) => d.emulator.sharedSuites !== false).map((d) => d.emulator.service);
 
 export async function startDrive(
   opts: { service?: Service; emulatorArgs?: string[]; remote?: Record<string, unknown>; seed?: (root: string) => Promise<void> } = {},
