@@ -37,10 +37,20 @@ export class MetadataCache {
   private readonly stale = new Set<string>();
   private readonly inflightStats = new Map<string, Promise<RemoteEntry>>();
   private readonly inflightSizes = new Map<string, Promise<RemoteEntry>>();
+  /**
+   * Changes made through the mount while a listing of their folder is on its way: the answer was
+   * taken before them, so they are laid over it when it arrives (else a listing started before
+   * a utimens or a rename would put the old state back).
+   */
+  private readonly changedDuringListing = new Map<string, Map<string, RemoteEntry | typeof MISSING>>();
+  /** Paths changed through the mount while a stat of them was on its way (its answer is older). */
+  private readonly changedDuringStat = new Set<string>();
 
   constructor(private readonly drive: Drive, private readonly opts: MetadataCacheOptions) {
-    this.dirs = new LRUCache({ max: opts.maxDirs ?? 2000, ttl: opts.ttlMs, ttlAutopurge: false });
-    this.entries = new LRUCache({ max: opts.maxEntries ?? 50_000, ttl: opts.ttlMs, ttlAutopurge: false });
+    // lru-cache reads ttl 0 as "never expires"; --dir-cache-time 0 means "do not keep".
+    const ttl = Math.max(1, opts.ttlMs);
+    this.dirs = new LRUCache({ max: opts.maxDirs ?? 2000, ttl, ttlAutopurge: false });
+    this.entries = new LRUCache({ max: opts.maxEntries ?? 50_000, ttl, ttlAutopurge: false });
   }
 
   async lookup(path: string): Promise<RemoteEntry> {
@@ -95,13 +105,24 @@ export class MetadataCache {
       this.counters.stats++;
       try {
         const e = await this.drive.stat(path);
+        if (this.changedDuringStat.has(path)) return this.newerThanStat(path, e);
         this.entries.set(path, e);
         return e;
       } catch (err) {
+        if (this.changedDuringStat.has(path)) return this.newerThanStat(path, undefined, err);
         if (err instanceof DriveError && err.code === 'ENOENT') this.entries.set(path, MISSING, { ttl: this.opts.negativeTtlMs });
         throw err;
       }
     });
+  }
+
+  /** A stat answered, but the path changed through the mount meanwhile: what the change left wins. */
+  private newerThanStat(path: string, answered: RemoteEntry | undefined, err?: unknown): RemoteEntry {
+    const now = this.entries.get(path);
+    if (now === MISSING) throw notFound(path);
+    if (now) return now;
+    if (answered) return answered;
+    throw err;
   }
 
   async list(path: string): Promise<RemoteEntry[]> {
@@ -114,11 +135,21 @@ export class MetadataCache {
       const dir = await this.lookup(path);
       if (!dir.isDir) throw new DriveError('ENOTDIR', `${path} is not a folder`);
       this.counters.listings++;
-      const list = await this.drive.list(path, dir);
-      const map: Children = new Map();
-      for (const e of list) map.set(e.name, e);
-      this.dirs.set(path, map);
-      return map;
+      const changes = new Map<string, RemoteEntry | typeof MISSING>();
+      this.changedDuringListing.set(path, changes);
+      try {
+        const list = await this.drive.list(path, dir);
+        const map: Children = new Map();
+        for (const e of list) map.set(e.name, e);
+        for (const [name, e] of changes) {
+          if (e === MISSING) map.delete(name);
+          else map.set(name, e);
+        }
+        this.dirs.set(path, map);
+        return map;
+      } finally {
+        this.changedDuringListing.delete(path);
+      }
     });
     return [...children.values()];
   }
@@ -138,6 +169,12 @@ export class MetadataCache {
     const shown = entry.name === name ? entry : { ...entry, name };
     if (siblings) siblings.set(name, shown);
     this.entries.set(path, shown);
+    this.noteChange(parent, name, path, shown);
+  }
+
+  private noteChange(parent: string, name: string, path: string, e: RemoteEntry | typeof MISSING): void {
+    this.changedDuringListing.get(parent)?.set(name, e);
+    if (this.inflightStats.has(path)) this.changedDuringStat.add(path);
   }
 
   /**
@@ -153,6 +190,7 @@ export class MetadataCache {
       this.counters.stats++;
       const e = await this.drive.stat(path);
       this.stale.delete(path);
+      if (this.changedDuringStat.has(path)) return this.newerThanStat(path, e);
       this.put(path, e);
       return e;
     });
@@ -163,6 +201,7 @@ export class MetadataCache {
     const { parent, name } = splitPath(path);
     this.dirs.get(parent)?.delete(name);
     this.entries.set(path, MISSING, { ttl: this.opts.negativeTtlMs });
+    this.noteChange(parent, name, path, MISSING);
     this.forgetBelow(path);
   }
 
@@ -183,7 +222,10 @@ export class MetadataCache {
   private singleFlight<T>(map: Map<string, Promise<T>>, key: string, fn: () => Promise<T>): Promise<T> {
     let p = map.get(key);
     if (!p) {
-      p = fn().finally(() => map.delete(key));
+      p = fn().finally(() => {
+        map.delete(key);
+        if (map === (this.inflightStats as Map<string, unknown>)) this.changedDuringStat.delete(key);
+      });
       map.set(key, p);
     }
     return p;

@@ -76,3 +76,64 @@ test('without lookup by path, a lookup lists the parent once and answers its sib
   assert.equal(calls.list, 2, 'the root and /d, once each');
   assert.equal(calls.stat, 1, 'only the root is looked up directly');
 });
+
+/** fakeDrive whose `slow` call answers with the tree as it was when called, once `open()` is called. */
+function slowDrive(tree: Record<string, RemoteEntry>, slowCall: 'list' | 'stat') {
+  const { drive, calls } = fakeDrive(tree);
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const slow = {
+    ...drive,
+    async list(p: string) {
+      const answer = await drive.list(p);
+      if (slowCall === 'list') await gate;
+      return answer;
+    },
+    async stat(p: string) {
+      const answer = await drive.stat(p).catch((e: unknown) => e);
+      if (slowCall === 'stat') await gate;
+      if (answer instanceof Error) throw answer;
+      return answer as RemoteEntry;
+    },
+  } satisfies Drive;
+  return { drive: slow, calls, open };
+}
+
+test('a listing answered before a change made through the mount does not put the old state back', async () => {
+  const tree: Record<string, RemoteEntry> = { '/': entry('root', true), '/a': entry('a', false, 1000), '/b': entry('b') };
+  const { drive, open } = slowDrive(tree, 'list');
+  const c = new MetadataCache(drive, { ttlMs: 60_000, negativeTtlMs: 1000 });
+  await c.lookup('/');
+  const listing = c.list('/');
+  await new Promise((r) => setImmediate(r)); // the service has answered; the answer is on its way
+  c.put('/a', entry('a', false, 5000)); // e.g. a utimens answered while the listing travelled
+  c.remove('/b');
+  c.put('/new', entry('new'));
+  open();
+  const names = (await listing).map((e) => e.name).sort();
+  assert.deepEqual(names, ['a', 'new']);
+  assert.equal((await c.lookup('/a')).mtimeMs, 5000);
+  await assert.rejects(c.lookup('/b'), (e: unknown) => e instanceof DriveError && e.code === 'ENOENT');
+});
+
+test('a stat answered before a change made through the mount does not overwrite it', async () => {
+  const tree: Record<string, RemoteEntry> = { '/': entry('root', true), '/a': entry('a', false, 1000) };
+  const { drive, open } = slowDrive(tree, 'stat');
+  const c = new MetadataCache(drive, { ttlMs: 60_000, negativeTtlMs: 1000 });
+  const stat = c.lookup('/a');
+  await new Promise((r) => setImmediate(r));
+  c.put('/a', entry('a', false, 5000));
+  open();
+  assert.equal((await stat).mtimeMs, 5000);
+  assert.equal((await c.lookup('/a')).mtimeMs, 5000);
+});
+
+test('a dir cache time of 0 keeps nothing (lru-cache would read ttl 0 as forever)', async () => {
+  const tree: Record<string, RemoteEntry> = { '/': entry('root', true), '/a': entry('a') };
+  const { drive, calls } = fakeDrive(tree);
+  const c = new MetadataCache(drive, { ttlMs: 0, negativeTtlMs: 1000 });
+  await c.list('/');
+  await new Promise((r) => setTimeout(r, 5));
+  await c.list('/');
+  assert.equal(calls.list, 2);
+});
