@@ -113,6 +113,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   stats.stop();
   await mounted.unmount();
   await vfs.close();
+  await remote.drive.close(); // a rotated token still unsaved gets its last try here
   await remote.http.close();
   return code;
 }

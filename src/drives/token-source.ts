@@ -154,6 +154,17 @@ export class TokenSource {
     this.retryTimer = undefined;
   }
 
+  /** The mount is closing: one last save of a rotated token still in memory, and one line if it is lost. */
+  async close(): Promise<void> {
+    if (this.unsaved) await this.retrySave();
+    if (this.stop()) {
+      this.opts.log.error(
+        { remote: this.opts.remote },
+        `remote "${this.opts.remote}": the rotated refresh token was never saved to ${this.opts.store.where ?? 'its store'} and is lost with this process; log in again before the next mount`,
+      );
+    }
+  }
+
   /** Stop retrying (the mount is closing); true when a rotated token is still unsaved. */
   stop(): boolean {
     if (this.retryTimer) clearInterval(this.retryTimer);

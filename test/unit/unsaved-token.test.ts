@@ -110,3 +110,25 @@ test('a config file on a read-only or full disk: refreshes go on (no lock, no sa
   ts.stop();
   await fs.rm(dir, { recursive: true });
 });
+
+test('closing the mount makes a last save of an unsaved token, or says in one line that it is lost', async () => {
+  const svc = rotatingService();
+  const store = new FullDiskStore({ refreshToken: 'rt-0' });
+  const { log, lines } = capture();
+  const ts = new TokenSource(svc.exchange, { remote: 'od', store, log, saveRetryMs: 3_600_000 });
+  await ts.refresh();
+  store.full = false;
+  await ts.close();
+  assert.equal((await store.load())?.refreshToken, 'rt-1', 'saved at close');
+  assert.equal(lines.filter((l) => /lost with this process/.test(String(l.msg))).length, 0);
+
+  const full = new FullDiskStore({ refreshToken: 'rt-1' });
+  const second = capture();
+  const ts2 = new TokenSource(svc.exchange, { remote: 'od', store: full, log: second.log, saveRetryMs: 3_600_000 });
+  await ts2.refresh();
+  await ts2.close();
+  const lost = second.lines.filter((l) => /lost with this process/.test(String(l.msg)));
+  assert.equal(lost.length, 1);
+  assert.match(String(lost[0]!.msg), /the config file \/cfg\/config\.json.*log in again/);
+  assert.ok(!JSON.stringify(second.lines).includes('rt-2'), 'a token reached the log');
+});

@@ -51,6 +51,7 @@ export class AliyundriveDrive implements Drive {
   readonly writer: DriveWriter;
   readonly pacer = new Pacer();
   private readonly api: AliyundriveApi;
+  private readonly tokens: TokenSource;
   private driveId = '';
   /** The account's name, read by connect(). */
   private account?: string;
@@ -67,7 +68,7 @@ export class AliyundriveDrive implements Drive {
     limits: AliyundriveLimits = {},
   ) {
     this.ids = new LRUCache({ max: limits.folderIds ?? MAX_FOLDER_IDS });
-    const tokens = new TokenSource(aliyundriveExchange(deps.http, cfg), { remote: name, store: deps.store, log: deps.log });
+    const tokens = (this.tokens = new TokenSource(aliyundriveExchange(deps.http, cfg), { remote: name, store: deps.store, log: deps.log }));
     this.api = new AliyundriveApi(deps.http, tokens, this.pacer, cfg.apiUrl);
     this.capabilities = {
       caseInsensitive: false, linksInListing: false, hash: 'sha1', pathLookup: false,
@@ -227,7 +228,7 @@ export class AliyundriveDrive implements Drive {
   }
 
   async close(): Promise<void> {
-    /* the shared HttpClient is closed by its owner */
+    await this.tokens.close(); // the shared HttpClient is closed by its owner
   }
 
   private knownId(path: string): string | undefined {

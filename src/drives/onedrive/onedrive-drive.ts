@@ -8,6 +8,7 @@ import { GraphApi } from './graph-api.js';
 import { graphError } from './graph-errors.js';
 import { LINK_TRUST_MS, itemPath, toRemoteEntry, type ChildrenPage, type DriveItem } from './drive-items.js';
 import { oneDriveTokenSource } from './token-source.js';
+import type { TokenSource } from '../token-source.js';
 import { OneDriveWriter } from './onedrive-writer.js';
 import { MAX_FILE_BYTES } from './name-rules.js';
 import { summarizeDrive } from './drive-lookup.js';
@@ -31,6 +32,7 @@ export class OneDriveDrive implements Drive {
   /** Reads through pre-authenticated links: from the listing, else fetched per item. */
   readonly content: LinkedContent;
   private readonly api: GraphApi;
+  private readonly tokens: TokenSource;
   /** The drive's base path under /v1.0, e.g. `/me/drive`. */
   private readonly base: string;
 
@@ -40,14 +42,14 @@ export class OneDriveDrive implements Drive {
     deps: DriveDeps<RefreshTokenCredential>,
     options: MountOptions = {},
   ) {
-    const tokens = oneDriveTokenSource(deps.http, {
+    const tokens = (this.tokens = oneDriveTokenSource(deps.http, {
       tokenUrl: `${cfg.authUrl}/${encodeURIComponent(cfg.tenant)}/oauth2/v2.0/token`,
       clientId: cfg.clientId,
       clientSecret: cfg.clientSecret,
       remote: name,
       store: deps.store,
       log: deps.log,
-    });
+    }));
     this.api = new GraphApi(deps.http, tokens, `${cfg.graphUrl}/v1.0`);
     this.base = driveBase(cfg);
     this.content = new LinkedContent({ http: deps.http, log: deps.log, resolve: (p, e) => this.downloadLink(p, e) });
@@ -145,7 +147,7 @@ export class OneDriveDrive implements Drive {
   }
 
   async close(): Promise<void> {
-    /* the shared HttpClient is closed by its owner */
+    await this.tokens.close(); // the shared HttpClient is closed by its owner
   }
 
   private drivePath(path: string): string {
