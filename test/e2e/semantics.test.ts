@@ -68,6 +68,7 @@ async function runRows(rows: Row[], service: Service, mnt: string): Promise<stri
   const failures: string[] = [];
   for (const row of rows) {
     const cmd = row.command
+      .replace(/^as_nobody /, 'setpriv --reuid=65534 --regid=65534 --clear-groups ')
       .replaceAll('{mnt}', mnt)
       .replaceAll('{file}', path.join(mnt, 'file.txt'))
       .replaceAll('{dir}', path.join(mnt, 'folder'));
@@ -141,5 +142,18 @@ for (const service of SERVICES) {
     if (service === 'onedrive') assert.equal(day, '2020-01-01');
     // The Open API keeps no client time: the stored time stays the service's own.
     else assert.notEqual(day, '2020-01-01');
+  });
+}
+
+for (const service of SERVICES) {
+  test(`docs/semantics.md: the other-users table holds on a real ${service} mount with --allow-other`, async () => {
+    const rows = checkedRows(await fs.readFile(DOC, 'utf8'), 'Other users');
+    assert.ok(rows.length >= 8, `only ${rows.length} rows parsed`);
+    const { d, m } = await mounted(service, ['--allow-other', '--umask', '022', '--cache-dir', path.join(os.tmpdir(), `dm-sem-other-${service}-${process.pid}`)]);
+    await fs.chmod(path.dirname(m.mnt), 0o755); // the test's own folder must not stop the other user first
+    assert.deepEqual(await runRows(rows, service, m.mnt), []);
+    assert.equal(await fs.readFile(path.join(d.root, 'file.txt'), 'utf8'), 'hello\n', 'the other user changed nothing');
+    assert.deepEqual((await fs.readdir(d.root)).sort(), ['file.txt', 'folder']);
+    assert.equal(await fs.readFile(path.join(d.root, 'folder', 'inside.txt'), 'utf8'), 'in\nx\n');
   });
 }
