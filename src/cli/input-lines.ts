@@ -36,12 +36,20 @@ export class InputLines {
     }
   }
 
-  /** On a terminal: one line typed without echo. Elsewhere: the next line, as next(). */
-  async hidden(): Promise<string | undefined> {
-    if (!this.input.isTTY || typeof this.input.setRawMode !== 'function') return this.next();
+  /**
+   * On a terminal: one line typed without echo. Elsewhere: the next line, as next().
+   * `prompt` is written only once echo is off: the terminal applies the mode change after its
+   * pending output (TCSADRAIN), so a prompt written first can be answered while echo is still on.
+   */
+  async hidden(prompt: () => void = () => undefined): Promise<string | undefined> {
+    if (!this.input.isTTY || typeof this.input.setRawMode !== 'function') {
+      prompt();
+      return this.next();
+    }
     this.hiddenTyped = '';
     this.input.setRawMode(true);
     try {
+      prompt();
       return await this.next();
     } finally {
       this.hiddenTyped = undefined;

@@ -32,8 +32,7 @@ export class Prompter {
 
   /** A secret: typed without echo on a terminal, else the next line of the input (a pipe). */
   async secret(prompt: string): Promise<string | undefined> {
-    this.output.write(prompt);
-    const line = await this.lines.hidden();
+    const line = await this.lines.hidden(() => this.output.write(prompt));
     if (this.interactive) this.output.write('\n'); // the Enter that was not echoed
     return line;
   }
