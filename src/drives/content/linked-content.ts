@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { rangedBody } from './ranged-body.js';
 import type { HttpClient } from '../../http/client.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
@@ -89,25 +90,9 @@ export class LinkedContent {
           this.links.invalidate(entry.id, link);
         } else if (res.status === 200 || (res.status === 206 && rangeStart(res.headers['content-range']) === pos)) {
           // A 200 means the host ignored Range: skip what we already have.
-          let skip = res.status === 200 ? pos : 0;
-          try {
-            for await (const piece of res.body as AsyncIterable<Buffer>) {
-              let p = piece;
-              if (skip > 0) {
-                if (p.length <= skip) {
-                  skip -= p.length;
-                  continue;
-                }
-                p = p.subarray(skip);
-                skip = 0;
-              }
-              if (p.length > end - pos) p = p.subarray(0, end - pos);
-              pos += p.length;
-              yield p;
-              if (pos >= end) break;
-            }
-          } finally {
-            res.body.destroy(); // a host that ignored Range keeps sending (or the consumer stopped): stop it
+          for await (const p of rangedBody(res.body, res.status === 200 ? pos : 0, end - pos)) {
+            pos += p.length;
+            yield p;
           }
           if (pos === before && pos < end) return; // a clean, empty answer: nothing more exists
         } else {

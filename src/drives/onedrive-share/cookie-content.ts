@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { rangedBody } from '../content/ranged-body.js';
 import type { HttpClient } from '../../http/client.js';
 import { HttpError, httpToDriveError } from '../../http/http-error.js';
 import { DriveError } from '../../util/errors.js';
@@ -62,25 +63,10 @@ export class CookieContent {
           state = await this.state(() => this.session.renew(stale));
           continue;
         } else if (res.status === 200 || (res.status === 206 && rangeStart(contentRange) === pos)) {
-          let skip = res.status === 200 ? pos : 0; // a 200 ignored Range: skip what we already have
-          try {
-            for await (const piece of res.body as AsyncIterable<Buffer>) {
-              let p = piece;
-              if (skip > 0) {
-                if (p.length <= skip) {
-                  skip -= p.length;
-                  continue;
-                }
-                p = p.subarray(skip);
-                skip = 0;
-              }
-              if (p.length > end - pos) p = p.subarray(0, end - pos);
-              pos += p.length;
-              yield p;
-              if (pos >= end) break;
-            }
-          } finally {
-            res.body.destroy();
+          // A 200 means the host ignored Range: skip what we already have.
+          for await (const p of rangedBody(res.body, res.status === 200 ? pos : 0, end - pos)) {
+            pos += p.length;
+            yield p;
           }
           if (pos === before && pos < end) return; // a clean, empty answer: nothing more exists
         } else {

@@ -2,6 +2,7 @@
 // (HTML, status 200) for an expired or missing one, as a browser would be shown.
 
 import { open, type FileHandle } from 'node:fs/promises';
+import { writeDownloadHead } from '../common/download-head.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EveryN, NumericSettings } from '../common/faults.js';
 import { parseRange } from '../common/range.js';
@@ -48,15 +49,7 @@ export async function handleDownload(d: DownloadDeps, req: IncomingMessage, res:
     const start = range.kind === 'partial' ? range.start : 0;
     const end = range.kind === 'partial' ? range.end : size - 1;
     const length = Math.max(0, end - start + 1);
-    const headers: Record<string, string | number> = {
-      'Content-Type': 'application/octet-stream',
-      'Content-Length': length,
-      'Accept-Ranges': 'bytes',
-      'Last-Modified': item.stat.mtime.toUTCString(),
-      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(item.name)}`,
-    };
-    if (range.kind === 'partial') headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
-    res.writeHead(range.kind === 'partial' ? 206 : 200, headers);
+    writeDownloadHead(res, { name: item.name, mtime: item.stat.mtime, contentType: 'application/octet-stream', start, end, size, partial: range.kind === 'partial' });
     if (req.method === 'HEAD') {
       res.end();
       return;

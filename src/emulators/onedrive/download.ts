@@ -7,6 +7,7 @@
 // (downloadWithAuthorization) because the real service does not want them.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { writeDownloadHead } from '../common/download-head.js';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -94,15 +95,7 @@ export async function handleDownload(ctx: EmulatorContext, req: IncomingMessage,
     const start = range.kind === 'partial' ? range.start : 0;
     const end = range.kind === 'partial' ? range.end : size - 1;
     const length = end - start + 1;
-    const headers: Record<string, string | number> = {
-      'Content-Type': mimeTypeOf(entry.name),
-      'Content-Length': length,
-      'Accept-Ranges': 'bytes',
-      'Last-Modified': entry.stat.mtime.toUTCString(),
-      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(entry.name)}`,
-    };
-    if (range.kind === 'partial') headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
-    res.writeHead(range.kind === 'partial' ? 206 : 200, headers);
+    writeDownloadHead(res, { name: entry.name, mtime: entry.stat.mtime, contentType: mimeTypeOf(entry.name), start, end, size, partial: range.kind === 'partial' });
     if (req.method === 'HEAD') {
       res.end();
       return;
