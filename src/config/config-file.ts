@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
@@ -99,61 +100,89 @@ export async function withConfigLock<T>(file: string, fn: () => Promise<T>, o: L
   const { timeoutMs = 120_000, ifUnwritable = 'throw' } = typeof o === 'number' ? { timeoutMs: o } : o;
   const lock = `${file}.lock`;
   const deadline = Date.now() + timeoutMs;
-  let holder: LockHolder | undefined;
+  let ours: string | undefined;
   try {
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     for (;;) {
-      if (await tryLock(lock)) break;
+      ours = await tryLock(lock);
+      if (ours !== undefined) break;
       const seen = await readHolder(lock);
       if (seen === 'gone') continue;
-      if (seen === 'unreadable' || !holderAlive(seen)) {
-        await removeIfUnchanged(lock, seen);
+      if (seen.holder === 'unreadable' || (seen.holder !== 'hidden' && !holderAlive(seen.holder))) {
+        await removeIfUnchanged(lock, seen.text);
         continue;
       }
-      holder = seen;
       if (Date.now() > deadline) {
-        throw new ConfigError(`config file ${file} is locked by another drivemount process (pid ${holder.pid}, ${lock}); try again when it is done`);
+        const who = seen.holder === 'hidden' ? 'another user\'s process' : `pid ${seen.holder.pid}`;
+        throw new ConfigError(`config file ${file} is locked by another drivemount process (${who}, ${lock}); try again when it is done`);
       }
       await sleep(50);
     }
   } catch (e) {
-    if (ifUnwritable === 'run-unlocked' && isUnwritable(e)) return fn();
-    throw e;
+    // Only our own writes decide that the folder cannot take a lock; a lock we cannot read is held.
+    if (ifUnwritable === 'run-unlocked' && e instanceof UnwritableLockFolder) return fn();
+    throw e instanceof UnwritableLockFolder ? e.cause : e;
   }
   try {
     return await fn();
   } finally {
-    await fs.rm(lock, { force: true });
+    await releaseIfOurs(lock, ours);
+  }
+}
+
+/** Our own attempt to create the lock failed because the folder takes no new file. */
+class UnwritableLockFolder extends Error {
+  constructor(override readonly cause: unknown) {
+    super((cause as Error).message);
   }
 }
 
 /**
  * Create the lock with its content in one step: written to a private file first, then linked
  * to the lock's name (which fails if it exists), so nobody ever reads a half-written lock.
+ * The content ends with a random nonce (after the holder's fields, which is all older readers
+ * take): returns that content when taken, so release can tell the lock is still ours.
  */
-async function tryLock(lock: string): Promise<boolean> {
+async function tryLock(lock: string): Promise<string | undefined> {
   const tmp = `${lock}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`;
-  await fs.writeFile(tmp, formatHolder(currentHolder()), { mode: 0o600, flag: 'wx' });
+  const content = `${formatHolder(currentHolder()).trimEnd()} ${randomUUID()}\n`;
+  try {
+    await fs.writeFile(tmp, content, { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    throw isUnwritable(e) ? new UnwritableLockFolder(e) : e;
+  }
   try {
     await fs.link(tmp, lock);
-    return true;
+    return content;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw isUnwritable(e) ? new UnwritableLockFolder(e) : e;
   } finally {
     await fs.rm(tmp, { force: true });
   }
 }
 
-async function readHolder(lock: string): Promise<LockHolder | 'gone' | 'unreadable'> {
+/** Remove the lock only while it is the one we made (a holder judged dead may have lost it). */
+async function releaseIfOurs(lock: string, content: string | undefined): Promise<void> {
+  try {
+    if (content !== undefined && (await fs.readFile(lock, 'utf8')) === content) await fs.rm(lock, { force: true });
+  } catch {
+    /* gone already */
+  }
+}
+
+/** The lock's holder and its text; 'hidden' when the file cannot be read (another user's): held. */
+async function readHolder(lock: string): Promise<'gone' | { holder: LockHolder | 'unreadable' | 'hidden'; text: string }> {
   let text: string;
   try {
     text = await fs.readFile(lock, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'gone';
+    if (code === 'EACCES' || code === 'EPERM') return { holder: 'hidden', text: '' };
     throw e;
   }
-  return parseHolder(text) ?? (await halfWritten(lock, text));
+  return { holder: parseHolder(text) ?? (await halfWritten(lock, text)), text };
 }
 
 /**
@@ -170,11 +199,25 @@ async function halfWritten(lock: string, text: string): Promise<LockHolder | 'un
   return 'unreadable';
 }
 
-/** Remove a stale lock, unless another process replaced it since it was read. */
-async function removeIfUnchanged(lock: string, seen: LockHolder | 'unreadable'): Promise<void> {
-  const now = await readHolder(lock);
-  if (now === 'gone') return;
-  if (JSON.stringify(now) === JSON.stringify(seen)) await fs.rm(lock, { force: true });
+/**
+ * Remove a stale lock, unless another process replaced it since it was read. Two processes may
+ * judge the same dead holder at once: the lock is first renamed aside (atomic, so only one
+ * process moves any given file), and what was moved is deleted only if it is the file judged
+ * stale; a live lock moved by mistake goes back.
+ */
+async function removeIfUnchanged(lock: string, seenText: string): Promise<void> {
+  const aside = `${lock}.stale.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  try {
+    await fs.rename(lock, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    if ((await fs.readFile(aside, 'utf8')) !== seenText) await fs.link(aside, lock).catch(() => undefined);
+  } finally {
+    await fs.rm(aside, { force: true });
+  }
 }
 
 /** Read-modify-write one remote's settings under the lock. */

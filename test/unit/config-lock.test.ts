@@ -110,3 +110,31 @@ test('a lock written before a reboot (another boot id) is stale', async () => {
     child.kill('SIGKILL');
   }
 });
+
+test('many takers of a dead holder\'s lock at once: one at a time holds it, and a holder releases only its own lock', async () => {
+  const pid = await deadPid();
+  const { dir, file, lock } = await lockFile(formatHolder({ ...currentHolder(), pid }));
+  let inside = 0;
+  let most = 0;
+  await Promise.all(
+    Array.from({ length: 12 }, () =>
+      withConfigLock(file, async () => {
+        inside++;
+        most = Math.max(most, inside);
+        await new Promise((r) => setTimeout(r, 5));
+        inside--;
+      }),
+    ),
+  );
+  assert.equal(most, 1, 'two holders at once');
+  await assert.rejects(fs.stat(lock), { code: 'ENOENT' });
+  // A holder whose lock was replaced meanwhile leaves the new one alone.
+  await withConfigLock(file, async () => {
+    await fs.rm(lock);
+    await fs.writeFile(lock, 'someone else');
+  });
+  assert.equal(await fs.readFile(lock, 'utf8'), 'someone else');
+  const stray = (await fs.readdir(dir)).filter((n) => n !== 'config.json.lock');
+  assert.deepEqual(stray, [], 'no temporary or set-aside lock files left');
+  await fs.rm(dir, { recursive: true });
+});
