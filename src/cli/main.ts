@@ -51,6 +51,7 @@ function withMountOptions(cmd: Command): Command {
     .option('--gid <id>', 'group shown for every file and folder (default: the mounting group)')
     .option('--umask <octal>', 'bits removed from the shown modes 0777 (folders) and 0666 (files) (default: the process umask)')
     .option('--debug-fuse', "print libfuse's own debug output")
+    .option('--noexec', 'programs on the mount cannot be executed (mount(8)\'s noexec)')
     .option('--no-big-writes', 'use 4 KiB write requests (only to measure the big_writes option)')
     .option('--stats <seconds>', 'log a line of transfer figures every SECONDS (kill -USR1 PID logs one at any time)');
 }

@@ -33,6 +33,7 @@ export interface MountCommandOptions {
   gid?: string;
   umask?: string;
   debugFuse?: boolean;
+  noexec?: boolean;
   bigWrites?: boolean;
   /** Seconds between stats lines (0 or absent: none; SIGUSR1 and upload progress lines still work). */
   stats?: string;
@@ -87,6 +88,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
       attrTimeoutSec: seconds(o.attrTimeout, '--attr-timeout'),
       allowOther: o.allowOther ?? false,
       debug: o.debugFuse ?? false,
+      noexec: o.noexec === true,
       bigWrites: o.bigWrites !== false,
     },
     log,

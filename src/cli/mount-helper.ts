@@ -26,7 +26,8 @@ export function parseHelperArgs(args: string[]): HelperInvocation {
   const inv: HelperInvocation = { source, mountpoint, options: [], sloppy: false, fake: false };
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
-    if (a === '-o' || a === '-t' || a === '-N') {
+    if (a === '-N') throw new ConfigError('mount.drivemount: -N (another mount namespace) is not supported');
+    if (a === '-o' || a === '-t') {
       const v = rest[++i];
       if (v === undefined) throw new ConfigError(`mount.drivemount: ${a} needs a value`);
       if (a === '-o') inv.options.push(...v.split(',').filter((x) => x !== ''));
@@ -63,15 +64,17 @@ const SWITCH_OPTIONS: Record<string, string> = {
   ro: '--read-only',
   read_only: '--read-only',
   debug_fuse: '--debug-fuse',
+  noexec: '--noexec',
 };
 
 /**
  * Generic options meant for mount(8), systemd or mount.fuse (which adds dev,suid): no meaning
- * for drivemount. default_permissions is always on with allow_other.
+ * for drivemount. libfuse mounts nodev,nosuid whatever they say (dev and suid are not passed
+ * on); noexec is (see SWITCH_OPTIONS). default_permissions is always on with allow_other.
  */
 const IGNORED = new Set([
   'rw', 'defaults', 'auto', 'noauto', 'user', 'nouser', 'users', 'owner', 'group', 'nofail', '_netdev',
-  'dev', 'nodev', 'suid', 'nosuid', 'exec', 'noexec', 'async', 'atime', 'noatime', 'relatime', 'norelatime',
+  'dev', 'nodev', 'suid', 'nosuid', 'exec', 'async', 'atime', 'noatime', 'relatime', 'norelatime',
   'strictatime', 'nostrictatime', 'lazytime', 'nolazytime', 'diratime', 'nodiratime', 'silent', 'loud',
   'default_permissions',
 ]);

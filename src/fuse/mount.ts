@@ -14,6 +14,8 @@ export interface MountOptions {
   /** Shown as the mount's source in /proc/mounts, e.g. "drivemount:od". */
   fsName: string;
   readOnly: boolean;
+  /** mount(8)'s noexec: nothing on the mount can be executed. */
+  noexec?: boolean;
   /** Kernel read-ahead for the mount's bdi (KiB); more requests in flight on slow remotes. */
   readAheadKb: number;
   /** Kernel attribute/entry cache timeouts (s). */
@@ -48,7 +50,9 @@ export function fuseOptionString(o: MountOptions): string {
   extra.push(`attr_timeout=${o.attrTimeoutSec}`, `entry_timeout=${o.attrTimeoutSec}`);
   if (o.bigWrites) extra.unshift('big_writes');
   if (o.readOnly) extra.push('ro');
-  return [o.fsName.replace(/[,\s]/g, '_'), ...extra].join(',');
+  if (o.noexec) extra.push('noexec');
+  // A backslash would escape the comma after the name and swallow the next option.
+  return [o.fsName.replace(/[,\s\\]/g, '_'), ...extra].join(',');
 }
 
 /** What the binding's constructor gets; it turns these into the one `-o` string for libfuse. */

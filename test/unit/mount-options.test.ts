@@ -93,7 +93,7 @@ test('mount helper: arguments as mount(8) and mount.fuse pass them', () => {
     sloppy: false,
     fake: false,
   });
-  const lib = parseHelperArgs(['od:/docs', '/mnt/od', '-sv', '-N', '1234', '-o', 'ro', '-t', 'fuse.drivemount', '-o', 'uid=1']);
+  const lib = parseHelperArgs(['od:/docs', '/mnt/od', '-sv', '-o', 'ro', '-t', 'fuse.drivemount', '-o', 'uid=1']);
   assert.deepEqual([lib.options, lib.sloppy, lib.fake], [['ro', 'uid=1'], true, false]);
   assert.equal(parseHelperArgs(['od:', '/m', '-f']).fake, true);
   assert.throws(() => parseHelperArgs(['od:']), /usage/);
@@ -119,4 +119,14 @@ test('mount helper: -o options map to drivemount flags; generic ones are dropped
   assert.throws(() => helperFlags(['uid']), /uid needs a value/);
   assert.throws(() => helperFlags(['allow_other=1']), /unknown mount option/);
   assert.deepEqual(helperFlags(['vfs_cache_mode=full', 'ro'], true), ['--read-only']);
+});
+
+test('noexec in fstab is kept (reaches libfuse), -N is refused, and a backslash in the remote name cannot swallow the next option', () => {
+  assert.deepEqual(helperFlags(['noexec', 'exec']), ['--noexec']);
+  assert.ok(dashO({ ...BASE, noexec: true }).includes('noexec'));
+  assert.ok(!dashO(BASE).includes('noexec'));
+  assert.throws(() => parseHelperArgs(['od:', '/mnt/od', '-N', '/proc/1/ns/mnt']), /-N/);
+  const opts = dashO({ ...BASE, fsName: 'drivemount:x\\' });
+  assert.ok(opts.includes('big_writes') && opts.includes('max_background=64'), opts.join(','));
+  assert.ok(!opts.join(',').includes('\\'), opts.join(','));
 });
