@@ -63,16 +63,17 @@ export class MetadataCache {
     return this.singleFlight(this.inflightSizes, path, async () => {
       const e = await this.drive.learnSize!(path, listed);
       const now = this.cachedEntry(path);
-      // Changed through the mount meanwhile (renamed over, uploaded): the newer state stays.
+      // Changed through the mount meanwhile (renamed over, uploaded, removed): the newer state stays.
+      if (now === MISSING) throw notFound(path);
       if (!now || (now.id === listed.id && now.mtimeMs === listed.mtimeMs)) this.put(path, e);
       return e;
     });
   }
 
-  private cachedEntry(path: string): RemoteEntry | undefined {
+  /** What the cache holds for `path`: an entry, MISSING (known not to exist), or undefined (not known). */
+  private cachedEntry(path: string): RemoteEntry | typeof MISSING | undefined {
     const { parent, name } = splitPath(path);
-    const e = this.dirs.get(parent)?.get(name) ?? this.entries.get(path);
-    return e === MISSING ? undefined : e;
+    return this.dirs.get(parent)?.get(name) ?? this.entries.get(path);
   }
 
   private async lookupCached(path: string): Promise<RemoteEntry> {
@@ -96,8 +97,8 @@ export class MetadataCache {
     if (path !== '/' && !this.drive.capabilities.pathLookup) {
       // No lookup by path on this service: list the parent, which answers for every sibling too.
       const { parent, name } = splitPath(path);
-      await this.list(parent);
-      const e = this.dirs.get(parent)?.get(name);
+      // The listing itself answers: with a very short cache time it may be gone from the cache already.
+      const e = (await this.list(parent)).find((c) => c.name === name);
       if (!e) throw notFound(path);
       return e;
     }

@@ -11,6 +11,9 @@ const REPLACEMENT_CHAR = '\uFFFD';
 
 /** Every part of `path` is at most NAME_MAX bytes, else ENAMETOOLONG before anything is asked or staged. */
 export function checkNameLength(path: string): void {
+  // "" is how the FUSE layer says "no path": the file was removed together with its folder while
+  // open (vfs.ts, pathlessHandles). Only its handle can reach it; by path it does not exist.
+  if (path === '') throw new DriveError('ENOENT', 'the file has no path any more (removed while open)', { level: 'debug' });
   for (const part of path.split('/')) {
     const bytes = Buffer.byteLength(part);
     if (bytes > NAME_MAX) {

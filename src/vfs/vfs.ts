@@ -260,11 +260,33 @@ export class Vfs {
     this.requireWritable();
     checkNameLength(from);
     checkNewName(to);
-    if (isHideRename(from, to) && this.isOpen(from)) return this.unlinkWhileOpen(from, to);
+    // libfuse hides an open file under a name that does not exist; a program's own rename onto
+    // such a name that exists is an ordinary rename.
+    if (isHideRename(from, to) && this.isOpen(from) && !(await this.exists(to))) return this.unlinkWhileOpen(from, to);
     this.refuseWhileHoldingUnlinkedOpen(to);
     await this.ns.rename(from, to);
+    this.renameReadHandles(from, to);
     this.unlinkedOpen.forgetBelow(to); // a folder replaced by the rename takes its hidden names along
     this.unlinkedOpen.renameBelow(from, to);
+  }
+
+  /** Files open for reading follow a rename (of themselves or of a folder above them). */
+  private renameReadHandles(from: string, to: string): void {
+    for (const h of this.handles.values()) {
+      if (h.kind !== 'read') continue;
+      if (h.path === from) h.path = to;
+      else if (h.path.startsWith(from + '/')) h.path = to + h.path.slice(from.length);
+    }
+  }
+
+  private async exists(path: string): Promise<boolean> {
+    return this.getattr(path).then(
+      () => true,
+      (e: unknown) => {
+        if (e instanceof DriveError && e.code === 'ENOENT') return false;
+        throw e;
+      },
+    );
   }
 
   private refuseWhileHoldingUnlinkedOpen(dir: string): void {
@@ -275,6 +297,7 @@ export class Vfs {
 
   async utimens(path: string, mtimeMs: number): Promise<void> {
     this.requireWritable();
+    if (path === '') return; // a removed file's time (libfuse sets it after an ftruncate) goes nowhere
     checkNameLength(path);
     if (this.unlinkedOpen.get(path)) return; // a removed file's time goes nowhere
     return this.ns.utimens(path, mtimeMs);

@@ -137,3 +137,24 @@ test('a dir cache time of 0 keeps nothing (lru-cache would read ttl 0 as forever
   await c.list('/');
   assert.equal(calls.list, 2);
 });
+
+test('a size learnt after the file was removed through the mount does not bring it back', async () => {
+  const tree: Record<string, RemoteEntry> = { '/': entry('root', true), '/live.jpg': { ...entry('live.jpg'), size: 0, sizeUnknown: true } };
+  const { drive } = fakeDrive(tree, false);
+  let learn!: () => void;
+  const learning = new Promise<void>((r) => (learn = r));
+  const withSizes = {
+    ...drive,
+    async learnSize(_p: string, e: RemoteEntry) {
+      await learning;
+      return { ...e, size: 1234, sizeUnknown: false };
+    },
+  } satisfies Drive;
+  const c = new MetadataCache(withSizes, { ttlMs: 60_000, negativeTtlMs: 60_000 });
+  const stat = c.lookup('/live.jpg');
+  await new Promise((r) => setImmediate(r));
+  c.remove('/live.jpg');
+  learn();
+  await assert.rejects(stat, (e: unknown) => e instanceof DriveError && e.code === 'ENOENT');
+  await assert.rejects(c.lookup('/live.jpg'), (e: unknown) => e instanceof DriveError && e.code === 'ENOENT');
+});

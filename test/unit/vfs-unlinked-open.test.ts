@@ -110,3 +110,39 @@ test('a rename to a name like a hidden one, of a file that is not open, is an or
   assert.equal(f.drive.content(hidden('/'))?.toString(), 'a');
   await f.close();
 });
+
+test('"" (a file with no path left) is ENOENT by path; a time set on it goes nowhere', async () => {
+  const f = await vfsOn((d) => d.put('/a.txt', 'a'));
+  await assert.rejects(f.vfs.getattr(''), errno('ENOENT'));
+  await assert.rejects(f.vfs.readdir(''), errno('ENOENT'));
+  await assert.rejects(f.vfs.open('', R), errno('ENOENT'));
+  await f.vfs.utimens('', 1_600_000_000_000);
+  assert.equal(f.count('setModified'), 0);
+  assert.equal(f.count('move'), 0);
+  await f.close();
+});
+
+test('a file open for reading follows its rename: removing it under the new name is still an unlink, never a move to the hidden name', async () => {
+  const f = await vfsOn((d) => d.put('/a.txt', 'abc'));
+  const fh = await f.vfs.open('/a.txt', R);
+  await f.vfs.rename('/a.txt', '/b.txt');
+  await f.vfs.rename('/b.txt', hidden('/'));
+  assert.equal(f.drive.content(hidden('/')), undefined, 'the hidden name reached the drive');
+  assert.equal(f.drive.content('/b.txt'), undefined);
+  assert.equal(f.count('remove'), 1);
+  await f.vfs.release(fh);
+  await f.vfs.unlink(hidden('/'));
+  await f.close();
+});
+
+test('a rename of an open file onto an existing name that looks hidden is an ordinary rename', async () => {
+  const f = await vfsOn((d) => {
+    d.put('/a.txt', 'a');
+    d.put(hidden('/'), 'old');
+  });
+  const fh = await f.vfs.open('/a.txt', R);
+  await f.vfs.rename('/a.txt', hidden('/'));
+  assert.equal(f.drive.content(hidden('/'))?.toString(), 'a');
+  await f.vfs.release(fh);
+  await f.close();
+});
