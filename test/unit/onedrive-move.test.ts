@@ -141,3 +141,60 @@ test('when deleting the set-aside item fails, the rename stands and one line nam
   assert.equal(lines.length, 1);
   assert.match(lines[0]!, /could not be removed; it is left as \.dm-replaced-[0-9a-f]{8}/);
 });
+
+/** A fake Graph that applies PATCHes to its items and can lose the answer of the Nth PATCH (applied, then "connection cut"). */
+function lossyGraph(items: Record<string, { name: string; parent: string; folder?: { childCount: number } }>, loseAnswerOf: number) {
+  const calls: string[] = [];
+  let patches = 0;
+  const api = {
+    async json(url: string, req: { method?: string; body?: string } = {}) {
+      const method = req.method ?? 'GET';
+      const id = decodeURIComponent(url.split('/items/')[1]!.split('?')[0]!);
+      calls.push(`${method} ${id}`);
+      const it = items[id];
+      if (!it) throw new DriveError('ENOENT', 'itemNotFound');
+      if (method === 'PATCH') {
+        const body = JSON.parse(req.body!) as { name: string; parentReference?: { id: string } };
+        it.name = body.name;
+        if (body.parentReference) it.parent = body.parentReference.id;
+        if (++patches === loseAnswerOf) throw new DriveError('EIO', 'connection cut after the service applied it');
+      }
+      if (method === 'DELETE') {
+        delete items[id];
+        return {};
+      }
+      return { id, name: it.name, parentReference: { id: it.parent }, folder: it.folder, file: it.folder ? undefined : {}, size: 1 };
+    },
+  } as unknown as GraphApi;
+  const lines: string[] = [];
+  const log = { warn: (_o: unknown, msg: string) => lines.push(msg), error: (_o: unknown, msg: string) => lines.push(msg) } as unknown as Logger;
+  return { api, log, calls, lines };
+}
+const plain = (id: string, name: string, isDir = false): RemoteEntry => ({ id, name, isDir, size: 1, mtimeMs: OLD_MS, birthtimeMs: OLD_MS });
+
+test('setting the target aside applied but its answer lost: the target is put back, nothing else moves', async () => {
+  const items = { S: { name: 'a', parent: 'R' }, T: { name: 'b', parent: 'R' } };
+  const g = lossyGraph(items, 1);
+  await assert.rejects(moveItem({ api: g.api, log: g.log, base: '' }, plain('S', 'a'), { name: 'b', from: '/a', to: '/b' }, plain('T', 'b')));
+  assert.deepEqual(items, { S: { name: 'a', parent: 'R' }, T: { name: 'b', parent: 'R' } });
+});
+
+test('the move applied but its answer lost: the rename stands and the set-aside target is removed', async () => {
+  const items: Record<string, { name: string; parent: string }> = { S: { name: 'a', parent: 'R' }, T: { name: 'b', parent: 'R' } };
+  const g = lossyGraph(items, 2);
+  const moved = await moveItem({ api: g.api, log: g.log, base: '' }, plain('S', 'a'), { name: 'b', from: '/a', to: '/b' }, plain('T', 'b'));
+  assert.equal(moved.name, 'b');
+  assert.deepEqual(items, { S: { name: 'b', parent: 'R' } });
+  assert.deepEqual(g.lines, []);
+});
+
+test('a replaced folder that is no longer empty when set aside is kept, not deleted with its content', async () => {
+  const items = { S: { name: 'a', parent: 'R', folder: { childCount: 0 } }, T: { name: 'b', parent: 'R', folder: { childCount: 2 } } };
+  const g = lossyGraph(items, 0);
+  const moved = await moveItem({ api: g.api, log: g.log, base: '' }, plain('S', 'a', true), { name: 'b', from: '/a', to: '/b' }, plain('T', 'b', true));
+  assert.equal(moved.name, 'b');
+  assert.ok(items.T, 'the folder with content was deleted');
+  assert.match(items.T.name, /^\.dm-replaced-/);
+  assert.equal(g.calls.filter((c) => c.startsWith('DELETE')).length, 0);
+  assert.match(g.lines.join('\n'), /no longer empty, so it is kept as \.dm-replaced-/);
+});

@@ -285,6 +285,7 @@ export class AliyundriveDrive implements Drive {
     const dst = splitPath(to);
     let replaces = o.replaces?.id === entry.id ? undefined : o.replaces;
     let aside: RemoteEntry | undefined;
+    let moveDone = false;
     try {
       if (replaces?.isDir) {
         // The service never puts a folder in a folder's place (it refuses the name), so the
@@ -309,15 +310,20 @@ export class AliyundriveDrive implements Drive {
       if (name !== wanted) {
         await this.api.call('openFile/update', { drive_id: this.driveId, file_id: entry.id, name: wanted, check_name_mode: mode });
       }
-      if (replaces) await this.removeReplaced(to, replaces);
+      moveDone = true; // from here on the rename has happened: nothing below may undo or fail it
+      if (replaces) {
+        await this.removeReplaced(to, replaces).catch((e: unknown) => {
+          this.deps.log.warn({ path: to, err: (e as Error).message }, `renamed, but the file it replaced could not be removed: two items named ${dst.name} are now in that folder`);
+        });
+      }
       if (aside) await this.removeAside(to, aside);
-      const got = await this.api.call<AliyundriveFile>('openFile/get', { drive_id: this.driveId, file_id: entry.id });
-      const moved = got.file_extension === 'livp' ? { ...this.livp.present(got), name: dst.name } : toEntry(got);
+      const got = await this.api.call<AliyundriveFile>('openFile/get', { drive_id: this.driveId, file_id: entry.id }).catch(() => undefined);
+      const moved = !got ? { ...entry, name: dst.name } : got.file_extension === 'livp' ? { ...this.livp.present(got), name: dst.name } : toEntry(got);
       this.forgetBelow(from);
       if (moved.isDir) this.ids.set(to, entry.id);
       return moved;
     } catch (e) {
-      if (aside) await this.putBack(to, aside);
+      if (aside && !moveDone) await this.putBack(to, aside);
       throw aliyundriveError(e, `rename ${from} → ${to}`);
     }
   }

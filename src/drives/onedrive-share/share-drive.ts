@@ -80,7 +80,7 @@ export class ShareDrive implements Drive {
     for (const row of rows) {
       const e = rowToEntry(row);
       if (e) out.push(e);
-      else this.log.debug({ path, row }, 'listing row without a name or id, skipped');
+      else this.log.debug({ path, fields: Object.keys(row) }, 'listing row without a name or id, skipped'); // a row may hold a pre-authenticated URL
     }
     return out;
   }

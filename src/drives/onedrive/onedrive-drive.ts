@@ -96,11 +96,17 @@ export class OneDriveDrive implements Drive {
       : `${this.base}${itemPath(this.drivePath(path))}/children?$top=${PAGE_SIZE}`;
     const out: RemoteEntry[] = [];
     let next: string | undefined = first;
+    // Links minted before a later upload/move/remove of their item must not be used after it.
+    const asked = this.content.links.now();
     try {
       while (next) {
         const page: ChildrenPage = await this.api.json<ChildrenPage>(next);
         const now = Date.now();
-        for (const item of page.value ?? []) out.push(toRemoteEntry(item, now));
+        for (const item of page.value ?? []) {
+          const e = toRemoteEntry(item, now);
+          if (e.link) this.content.links.stamp(e.link, asked);
+          out.push(e);
+        }
         next = page['@odata.nextLink'];
       }
     } catch (e) {
