@@ -6,7 +6,7 @@
 //  2. libfuse 2.9 drops a SETATTR that changes only one of the two times unless the filesystem
 //     sets flag_utime_omit_ok;
 //  3. UTIME_OMIT and UTIME_NOW both became ~1,073 ms; they now arrive as 1 ms and 2 ms.
-//  files removed while open (mounted with hard_remove):
+//  files removed while open (their folder removed too, see native-notes/open-unlinked.md):
 //  4. libfuse hands a NULL path to read/write/flush/release/fgetattr of a removed file only if
 //     the filesystem sets flag_nullpath_ok (otherwise it answers ENOENT, or calls release with
 //     NULL anyway);

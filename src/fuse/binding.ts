@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { execFile } from 'node:child_process';
 
 /**
@@ -34,7 +35,21 @@ export function utimensPassesMtime(): boolean {
  * may such a folder be removed (native-notes/open-unlinked.md).
  */
 export function handlesRemovedOpenFiles(): boolean {
-  return bindingSourceHas('ops.flag_nullpath_ok = 1; /* drivemount patch */') && bindingSourceHas('DRIVEMOUNT_PATH(l->path)');
+  return bindingSourceHas('ops.flag_nullpath_ok = 1; /* drivemount patch */') && bindingSourceHas('DRIVEMOUNT_PATH(l->path)') && addonBuiltFromSource();
+}
+
+/**
+ * The C patch works only once the addon is rebuilt from it (scripts/setup.sh does): an addon
+ * older than the patched source would still crash on a NULL path.
+ */
+function addonBuiltFromSource(): boolean {
+  try {
+    const src = statSync(require.resolve('@cocalc/fuse-native/fuse-native.c')).mtimeMs;
+    const addon = statSync(path.join(path.dirname(require.resolve('@cocalc/fuse-native/fuse-native.c')), 'build', 'Release', 'fuse.node')).mtimeMs;
+    return addon >= src;
+  } catch {
+    return false;
+  }
 }
 
 function bindingSourceHas(text: string): boolean {
