@@ -160,7 +160,11 @@ export class StagedFile {
   }
 
   async read(target: Buffer, len: number, pos: number): Promise<number> {
-    const fh = await this.ready();
+    const fh = await this.ready().catch((e: unknown) => {
+      // read(2) has no "disk full": the copy could not be made, which a reader sees as EIO.
+      if (e instanceof DriveError && (e.code === 'ENOSPC' || e.code === 'EDQUOT' || e.code === 'EFBIG')) throw new DriveError('EIO', e.message, { cause: e });
+      throw e;
+    });
     if (pos >= this._size) return 0;
     try {
       const { bytesRead } = await fh.read(target, 0, Math.min(len, this._size - pos), pos);
