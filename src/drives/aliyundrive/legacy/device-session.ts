@@ -17,8 +17,12 @@ export interface CreateSessionAnswer {
   message?: string | null;
 }
 
-/** Sends create_session with the device headers given (LegacyApi does that: bearer, pacing, token replay). */
-export type CreateSessionCall = (body: object, deviceHeaders: Record<string, string>) => Promise<CreateSessionAnswer>;
+/**
+ * Sends create_session with the device headers given (LegacyApi does that: bearer, pacing, token
+ * replay). The body is built once the access token is in hand: a refresh on the way rotates the
+ * refresh token the body must carry.
+ */
+export type CreateSessionCall = (body: () => Promise<object>, deviceHeaders: Record<string, string>) => Promise<CreateSessionAnswer>;
 
 export interface DeviceSessionOptions {
   create: CreateSessionCall;
@@ -90,8 +94,10 @@ export class DeviceSession {
     for (;;) {
       if (this.refusedInARow >= MAX_REGISTRATIONS) throw this.blocked();
       // create_session does not spend the refresh token, but wants the newest one.
-      const refreshToken = (await this.o.store.load())?.refreshToken ?? '';
-      const body = { deviceName: 'drivemount', modelName: `${os.type()} ${os.arch()}`, nonce: 0, pubKey: key.pubKey, refreshToken };
+      const body = async () => ({
+        deviceName: 'drivemount', modelName: `${os.type()} ${os.arch()}`, nonce: 0, pubKey: key.pubKey,
+        refreshToken: (await this.o.store.load())?.refreshToken ?? '',
+      });
       let a: CreateSessionAnswer;
       this.registrations++;
       try {
