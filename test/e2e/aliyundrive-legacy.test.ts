@@ -196,3 +196,19 @@ test('a full drive is ENOSPC; an over-capacity account is EACCES with the reason
   assert.equal(r.code, 1);
   assert.match(r.stderr, /frozen/);
 });
+
+test('about prints the account, the drive and the space the legacy API reports; ls lists the root', async () => {
+  const f: { d?: DriveFixture } = {};
+  fixtures.push(f);
+  const d = (f.d = await startDrive({ service: 'aliyundrive-legacy', seed: (root) => fs.writeFile(path.join(root, 'hello.txt'), 'hello') }));
+  const r = await runCli(['about', 'od', '--config', d.configFile]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^account:\s+Emulated User$/m);
+  const drive = /^drive:\s+(.+)$/m.exec(r.stdout)?.[1] ?? '';
+  assert.ok(drive.startsWith('default') && drive.includes(d.emu.info.driveIds!.default), drive);
+  assert.match(r.stdout, /used/);
+  const ls = await runCli(['ls', 'od', '--config', d.configFile]);
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.match(ls.stdout, /hello\.txt/);
+  assert.equal((await d.stats()).legacySpaceInfo, 1);
+});
