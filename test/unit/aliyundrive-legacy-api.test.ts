@@ -70,6 +70,13 @@ test('every call carries the bearer, the device pair, a request id and the app h
     // The newest stored refresh token (the TokenSource saved the rotated one when it refreshed).
     assert.equal(b.refreshToken, 'RT2');
     assert.notEqual(t.seen.headers.at(-1)!['x-request-id'], t.seen.headers.at(-2)!['x-request-id']);
+    // Share-namespace calls: a share token instead of the bearer and the device pair.
+    await t.api.call('/v2/file/list', {}, 'list', { bearer: false, headers: { 'x-share-token': 'ST' } });
+    const bare = t.seen.headers.at(-1)!;
+    assert.equal(bare.authorization, undefined);
+    assert.equal(bare['x-device-id'], undefined);
+    assert.equal(bare['x-signature'], undefined);
+    assert.equal(bare['x-share-token'], 'ST');
   } finally {
     await t.close();
   }
