@@ -57,14 +57,12 @@ export class DeviceSession {
 
   constructor(private readonly o: DeviceSessionOptions) {}
 
-  get userId(): string | undefined {
-    return this.userIdValue;
-  }
-  private userIdValue?: string;
+  /** The user the device belongs to, once start() ran (share copies need it for their own drive). */
+  userId?: string;
 
   /** Derive the device from the user and register it (connect does this once). */
   async start(userId: string): Promise<void> {
-    this.userIdValue = userId;
+    this.userId = userId;
     this.key = deviceKey(userId);
     await this.register(this.generation);
   }
