@@ -93,8 +93,8 @@ test('writing: cp in parts, echo, append, mkdir -p, mv, mv onto a file, rm; byte
   assert.equal(s.legacyDelete, 0);
 });
 
-test('a 429 storm and failed and cut parts still commit identical bytes', async () => {
-  const { d, m } = await setup({ emulatorArgs: ['--throttle-every', '4', '--retry-after', '0.2', '--fail-part-every', '3', '--cut-part-every', '4'] });
+test('a 429 storm, failed and cut parts and short-lived part URLs still commit identical bytes', async () => {
+  const { d, m } = await setup({ emulatorArgs: ['--throttle-every', '4', '--retry-after', '0.2', '--fail-part-every', '3', '--cut-part-every', '4', '--part-url-ttl', '1'] });
   const src = path.join(d.tmp, 'storm.bin');
   await fs.writeFile(src, randomBytes(45 * MiB)); // 5 parts
   const r = await sh(`cp ${src} ${m.mnt}/storm.bin`);
