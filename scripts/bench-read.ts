@@ -93,8 +93,10 @@ async function main(): Promise<void> {
       const pages =
         service === 'onedrive' ? `${s.children ?? 0} listing pages (5 at $top=1000)`
         : service === 'onedrive-share' ? `${(s.graphql ?? 0) + (s.renderList ?? 0)} listing pages (167 at 30 rows)`
+        : service === 'aliyundrive-legacy' ? `${s.legacyList ?? 0} listing pages (25 at limit 200)`
         : `${s.list ?? 0} listing pages (50 at limit 100)`;
-      row('API calls for ls -l of 5,000 entries', `${s.api ?? 0} calls`, pages);
+      // The legacy API's calls are counted apart from the Open API's.
+      row('API calls for ls -l of 5,000 entries', `${(s.api ?? 0) + (s.legacyApi ?? 0)} calls`, pages);
     });
   } finally {
     await emu.stop();
