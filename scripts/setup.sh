@@ -36,9 +36,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-# 3. @cocalc/fuse-native 2.4 loses modification times in utimens (and crashes on files removed with their folder while open) (`touch -d`, `cp -p`, `tar -x`,
+# 3. @cocalc/fuse-native 2.4 loses modification times in utimens (`touch -d`, `cp -p`, `tar -x`,
 #    `rsync -a` would set wrong or no times). Patch its C source and rebuild the addon (see
-#    scripts/patch-binding.mjs and native-notes/writes.md). npm ci restores the original; we patch again.
+#    scripts/patch-binding.mjs and native-notes/writes.md). It also crashes on an open file removed
+#    with its folder (native-notes/open-unlinked.md). npm ci restores the original; we patch again.
 if [ "$(node scripts/patch-binding.mjs)" = patched ]; then
   say "patched the FUSE binding (utimens, removed open files, fgetattr); rebuilding it"
   rm -rf node_modules/@cocalc/fuse-native/build

@@ -28,8 +28,9 @@ test('pacing keeps each class within its documented rate', async () => {
   const t0 = Date.now();
   const starts: number[] = [];
   for (let i = 0; i < 9; i++) {
-    await p.take('list');
+    const done = await p.take('list');
     starts.push(Date.now() - t0);
+    done(); // answered at once
   }
   // 9 list calls at 4/s: the 5th waits for the first (1.1 s) window to pass, the 9th for the second.
   assert.ok(starts[3]! < 200, `${starts}`);
@@ -41,6 +42,15 @@ test('pacing keeps each class within its documented rate', async () => {
   const t1 = Date.now();
   await p.take('other');
   assert.ok(Date.now() - t1 < 50);
+});
+
+test('pacing counts a call until a window after its answer: a slow answer holds its slot', async () => {
+  const p = new Pacer({ list: 1, link: 1, other: 1 });
+  const t0 = Date.now();
+  const done = await p.take('link');
+  setTimeout(done, 300); // the service may count this call as late as its answer
+  await p.take('link');
+  assert.ok(Date.now() - t0 >= 1390, `the second call started ${Date.now() - t0} ms after the first`);
 });
 
 test('parts are 20 MiB, larger for huge files so there are at most 10,000', () => {

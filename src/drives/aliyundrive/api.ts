@@ -30,14 +30,18 @@ export class AliyundriveApi {
   async call<T>(path: string, body: object | ((accessToken: string) => object | Promise<object>), cls: RateClass = 'other'): Promise<T> {
     return withFreshToken(this.tokens, isRejectedAliyundriveToken, async (token) => {
       // Each attempt, the replay too, waits its turn at the pacer.
-      await this.pacer.take(cls);
-      return this.http.json<T>({
-        method: 'POST',
-        url: `${this.apiUrl}/adrive/v1.0/${path}`,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(typeof body === 'function' ? await body(token) : body),
-        idempotent: READ_ONLY.has(path),
-      });
+      const done = await this.pacer.take(cls);
+      try {
+        return await this.http.json<T>({
+          method: 'POST',
+          url: `${this.apiUrl}/adrive/v1.0/${path}`,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(typeof body === 'function' ? await body(token) : body),
+          idempotent: READ_ONLY.has(path),
+        });
+      } finally {
+        done();
+      }
     });
   }
 }

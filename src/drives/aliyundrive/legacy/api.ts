@@ -103,7 +103,20 @@ export class LegacyApi {
     token: string | undefined,
   ): Promise<T> {
     // Each attempt, the replay too, waits its turn at the pacer.
-    await this.o.pacer.take(cls);
+    const done = await this.o.pacer.take(cls);
+    try {
+      return await this.request<T>(path, body, opts, token);
+    } finally {
+      done();
+    }
+  }
+
+  private async request<T>(
+    path: string,
+    body: object | ((accessToken: string) => object | Promise<object>),
+    opts: LegacyCallOptions,
+    token: string | undefined,
+  ): Promise<T> {
     const device = opts.device === false || opts.bearer === false ? {} : this.session.headers();
     return this.o.http.json<T>({
       method: 'POST',
