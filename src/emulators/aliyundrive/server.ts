@@ -44,6 +44,8 @@ import { type AliyundriveFaults, FaultSettings, STAT_KEYS } from './settings.js'
 import { UrlSigner } from './signer.js';
 import { AliDrive } from './store.js';
 import { UploadManager, UPLOAD_PREFIX } from './uploads.js';
+import { copyFromShare, handleShareAdmin, handleShareApi, isShareAdminRoute, isShareRoute } from './share-api.js';
+import { ShareRegistry, type ShareSettings } from './shares.js';
 import { handleUserInfo, USER_INFO_PATH } from './user-info.js';
 
 export type { AccountState, AliyundriveFaults } from './settings.js';
@@ -67,6 +69,11 @@ export interface AliyundriveEmulatorOptions {
   /** If given, a valid refresh token from the start (else one is minted). */
   initialRefreshToken?: string;
   faults?: Partial<AliyundriveFaults>;
+  /** Folder backing another user's drive whose root is shared by link (share-api.ts); no shares without it. */
+  shareRoot?: string;
+  /** The password (extraction code) of that share. */
+  sharePassword?: string;
+  share?: Partial<ShareSettings>;
 }
 
 export interface AliyundriveEmulator {
@@ -81,6 +88,13 @@ export interface AliyundriveEmulator {
   renewApiUrl: string;
   driveIds: { default: string; resource: string; backup: string };
   setFaults(f: Partial<AliyundriveFaults>): void;
+  /** With shareRoot: the share of its root, and the sharer's drive id. */
+  shareId?: string;
+  sharePassword?: string;
+  shareDriveId?: string;
+  shares?: ShareRegistry;
+  /** The `/file/copy` sub-request with share_id, as a batch route runs it (the bearer already admitted). */
+  shareCopy?(shareToken: string | undefined, body: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }>;
   stats(): Record<string, number>;
   resetStats(): void;
   /** Closes the server and all open sockets promptly, and removes staging areas. */
@@ -147,6 +161,8 @@ export async function startAliyundriveEmulator(opts: AliyundriveEmulatorOptions)
     uploads: undefined as unknown as UploadManager,
   };
   ctx.uploads = new UploadManager(ctx);
+  const shares = shareRegistry(opts, [resource.driveId, backup.driveId]);
+  const share = shares?.create('root', opts.sharePassword);
   const setFaults = (f: Partial<AliyundriveFaults>): void => {
     faults.update(f);
   };
@@ -154,8 +170,10 @@ export async function startAliyundriveEmulator(opts: AliyundriveEmulatorOptions)
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const { path: rawPath, query } = splitTarget(req.url);
     try {
+      if (shares && isShareAdminRoute(rawPath)) return await handleShareAdmin(shares, req, res, rawPath);
       if (rawPath.startsWith(ADMIN_PREFIX)) return await handleAdmin(ctx, req, res, rawPath, setFaults);
       await sleep(faults.get().latencyMs);
+      if (shares && isShareRoute(rawPath)) return await handleShareApi(ctx, shares, req, res, rawPath, query);
       if (rawPath.startsWith(API_PREFIX)) return await handleApi(ctx, req, res, rawPath);
       if (rawPath.startsWith(DOWNLOAD_PREFIX)) return await handleDownload(ctx, req, res, rawPath, query);
       if (rawPath.startsWith(UPLOAD_PREFIX)) return await ctx.uploads.handlePart(req, res, rawPath, query);
@@ -209,6 +227,11 @@ export async function startAliyundriveEmulator(opts: AliyundriveEmulatorOptions)
     renewApiUrl: `${ctx.url}${RENEW_PATH}`,
     driveIds: { default: ctx.drives.default.driveId, resource: resource.driveId, backup: backup.driveId },
     setFaults,
+    shareId: share?.id,
+    sharePassword: share?.password,
+    shareDriveId: shares?.drive.driveId,
+    shares,
+    shareCopy: shares ? (t, b) => copyFromShare(ctx, shares, t, b) : undefined,
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),
     close: () => {
@@ -217,9 +240,19 @@ export async function startAliyundriveEmulator(opts: AliyundriveEmulatorOptions)
         await ctx.uploads.close();
         await resource.staging.dispose();
         await backup.staging.dispose();
+        await shares?.drive.staging.dispose();
         if (ownBackup) rmSync(ownBackup, { recursive: true, force: true });
       })();
       return closing;
     },
   };
+}
+
+/** The sharer's drive: another user's, with its own id, never among the caller's drives. */
+function shareRegistry(opts: AliyundriveEmulatorOptions, taken: string[]): ShareRegistry | undefined {
+  if (opts.shareRoot === undefined) return undefined;
+  const root = checkedDir(opts.shareRoot);
+  let id = driveIdFor('share', root);
+  while (taken.includes(id)) id = String(Number(id) + 1);
+  return new ShareRegistry(new AliDrive(root, id), opts.share);
 }
