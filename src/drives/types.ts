@@ -30,6 +30,8 @@ export interface DownloadLink {
   url: string;
   /** When we stop trusting the link (ms since epoch). Links are re-resolved on 401/403 anyway. */
   expiresAt: number;
+  /** Headers the storage host requires on the GET besides Range (e.g. a Referer), if any. */
+  headers?: Record<string, string>;
 }
 
 export interface Quota {

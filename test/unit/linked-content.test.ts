@@ -251,3 +251,32 @@ test('the link cache is bounded: reading many files keeps at most MAX_CACHED_LIN
   const listed = { ...ENTRY, id: 'gone0', link: { url: 'listed-before-forget', expiresAt: Date.now() + 60_000 } };
   assert.equal((await cache.get('/g', listed)).url, 'u-gone0');
 });
+
+test("a link's own headers (a Referer the storage host requires) go out with every ranged GET, Range still the driver's", async () => {
+  const s = await tinyServer(
+    rangeHandler(DATA, (req, res) => {
+      if (req.headers.referer !== 'https://example.test/') {
+        res.writeHead(403).end();
+        return true;
+      }
+      return false;
+    }),
+  );
+  const http = new HttpClient();
+  try {
+    const c = new LinkedContent({
+      http,
+      log: silentLogger,
+      // The link also names a range of its own: the one asked for must win.
+      resolve: async () => ({ url: `${s.url}/f`, expiresAt: Date.now() + 60_000, headers: { referer: 'https://example.test/', range: 'bytes=0-0' } }),
+    });
+    const got = await collect(c.readRange('/f', ENTRY, 100, 2 * MiB));
+    assert.ok(got.equals(DATA.subarray(100, 2 * MiB)));
+    assert.ok(s.requests.length >= 1);
+    for (const r of s.requests) assert.equal(r.headers.referer, 'https://example.test/');
+    assert.deepEqual(ranges(s)[0], [100, 2 * MiB]);
+  } finally {
+    await http.close();
+    await s.close();
+  }
+});

@@ -68,7 +68,7 @@ export class LinkedContent {
         const res = await http.request({
           url: link.url,
           preauthenticated: true,
-          headers: { range: `bytes=${pos}-${end - 1}` },
+          headers: { ...link.headers, range: `bytes=${pos}-${end - 1}` },
           signal,
           acceptStatus: [401, 403, 404, 410, 416],
         });
