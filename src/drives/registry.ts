@@ -2,12 +2,14 @@ import type { DriverDescriptor, SettingSpec } from './descriptor.js';
 import { aliyundriveDescriptor } from './aliyundrive/descriptor.js';
 import { oneDriveDescriptor } from './onedrive/descriptor.js';
 import { oneDriveShareDescriptor } from './onedrive-share/descriptor.js';
+import { aliyundriveShareDescriptor } from './aliyundrive/share/descriptor.js';
 
 /** Every driver, one line each. Adding a service: its folder under src/drives/ and a line here. */
 export const DRIVERS: readonly DriverDescriptor<any, any>[] = [
   oneDriveDescriptor,
   aliyundriveDescriptor,
   oneDriveShareDescriptor,
+  aliyundriveShareDescriptor,
 ];
 
 export function driverTypes(): string[] {
