@@ -31,6 +31,8 @@ export interface EmulateOptions {
   failPartEvery?: string;
   cutPartEvery?: string;
   rateLimits?: boolean;
+  /** Aliyundrive legacy API: lifetime of device sessions. */
+  deviceSessionTtl?: string;
   /** OneDrive share: the link's password, cookie lifetime, listing page size. */
   password?: string;
   cookieTtl?: string;
@@ -43,13 +45,15 @@ export interface EmulateOptions {
  * on stdout once listening (url, port, credentials) so scripts and tests can connect to it.
  */
 export async function emulateCommand(service: string, o: EmulateOptions): Promise<void> {
-  if (service !== 'onedrive' && service !== 'aliyundrive' && service !== 'onedrive-share') {
-    throw new ConfigError(`unknown service "${service}" (available: onedrive, aliyundrive, onedrive-share)`);
+  if (service !== 'onedrive' && service !== 'aliyundrive' && service !== 'aliyundrive-legacy' && service !== 'onedrive-share') {
+    throw new ConfigError(`unknown service "${service}" (available: onedrive, aliyundrive, aliyundrive-legacy, onedrive-share)`);
   }
   const root = path.resolve(o.root);
   const st = await fs.stat(root).catch(() => undefined);
   if (!st?.isDirectory()) throw new ConfigError(`--root ${root} is not a folder`);
   if (service === 'aliyundrive') return emulateAliyundrive(root, o);
+  // The same emulator, announcing a legacy (mobile app) refresh token.
+  if (service === 'aliyundrive-legacy') return emulateAliyundrive(root, o, 'legacy');
   if (service === 'onedrive-share') return emulateShare(root, o, { num, announce, untilSignalled });
   const faults: Partial<OneDriveFaults> = {};
   const set = <K extends keyof OneDriveFaults>(k: K, v: number | undefined) => {
@@ -87,7 +91,7 @@ export async function emulateCommand(service: string, o: EmulateOptions): Promis
   await emu.close();
 }
 
-async function emulateAliyundrive(root: string, o: EmulateOptions): Promise<void> {
+async function emulateAliyundrive(root: string, o: EmulateOptions, tokenKind: 'open' | 'legacy' = 'open'): Promise<void> {
   const faults: Partial<AliyundriveFaults> = {};
   const set = <K extends keyof AliyundriveFaults>(k: K, v: AliyundriveFaults[K] | undefined) => {
     if (v !== undefined) faults[k] = v;
@@ -105,7 +109,9 @@ async function emulateAliyundrive(root: string, o: EmulateOptions): Promise<void
   set('cutPartEvery', num(o.cutPartEvery, '--cut-part-every'));
   set('quotaTotal', num(o.quota, '--quota'));
   if (o.rateLimits === false) set('enforceRateLimits', false);
+  set('deviceSessionTtlSec', num(o.deviceSessionTtl, '--device-session-ttl'));
   const emu = await startAliyundriveEmulator({
+    tokenKind,
     root,
     backupRoot: o.backupRoot ? path.resolve(o.backupRoot) : undefined,
     port: num(o.port, '--port') ?? 0,
@@ -117,7 +123,7 @@ async function emulateAliyundrive(root: string, o: EmulateOptions): Promise<void
   });
   announce({
     url: emu.url, port: emu.port, clientId: emu.clientId, clientSecret: emu.clientSecret, refreshToken: emu.refreshToken,
-    renewApiUrl: emu.renewApiUrl, driveIds: emu.driveIds,
+    renewApiUrl: emu.renewApiUrl, driveIds: emu.driveIds, legacyRefreshToken: emu.legacyRefreshToken,
   });
   await untilSignalled();
   await emu.close();

@@ -106,6 +106,7 @@ program
   .option('--fail-part-every <n>', 'aliyundrive: answer every Nth part upload with a 500')
   .option('--cut-part-every <n>', 'aliyundrive: cut every Nth part upload mid-body')
   .option('--no-rate-limits', 'aliyundrive: do not enforce the documented per-second limits')
+  .option('--device-session-ttl <seconds>', 'aliyundrive-legacy: lifetime of device sessions (default 86400)')
   .option('--password <password>', 'onedrive-share: the share link asks for this password')
   .option('--cookie-ttl <seconds>', 'onedrive-share: lifetime of the FedAuth cookie (default 1800)')
   .option('--page-size <n>', 'onedrive-share: rows per listing page (default 30)')

@@ -13,6 +13,8 @@ describe('Aliyundrive emulator: shares', () => {
   let h: AliHarness;
   let shareRoot: string;
   let shareId: string;
+  /** The user's own legacy access token (share links and copies need the user; an Open token is refused). */
+  let legacyToken: string;
 
   before(async () => {
     shareRoot = await tempDir('drivemount-aliyun-sharer-');
@@ -23,6 +25,9 @@ describe('Aliyundrive emulator: shares', () => {
     await writeFile(path.join(shareRoot, 'hello.txt'), 'hello share');
     h = await startAliHarness({ shareRoot, sharePassword: 'ab12' });
     shareId = h.emu.shareId!;
+    const t = await post('/v2/account/token', { refresh_token: h.emu.legacyRefreshToken, grant_type: 'refresh_token' });
+    assert.equal(t.status, 200, JSON.stringify(t.body));
+    legacyToken = t.body.access_token;
   });
   after(async () => {
     await h.close();
@@ -50,7 +55,7 @@ describe('Aliyundrive emulator: shares', () => {
     assert.ok(f, `${name} listed in ${parent}`);
     return f;
   }
-  const link = (t: string, body: Record<string, unknown>, bearer = h.accessToken) =>
+  const link = (t: string, body: Record<string, unknown>, bearer = legacyToken) =>
     post('/v2/file/get_share_link_download_url', { share_id: shareId, expire_sec: 600, ...body }, { 'x-share-token': t, authorization: `Bearer ${bearer}` });
 
   it('share ids are 22 base62 characters; a token needs the right password', async () => {
@@ -163,6 +168,8 @@ describe('Aliyundrive emulator: shares', () => {
     const f = await idIn(t, 'root', 'hello.txt');
     const anon = await link(t, { drive_id: f.drive_id, file_id: f.file_id }, 'not-a-token');
     assert.equal(anon.status, 401);
+    const open = await link(t, { drive_id: f.drive_id, file_id: f.file_id }, h.accessToken);
+    assert.equal(open.status, 401, 'an Open token cannot read shares');
     const r = await link(t, { drive_id: f.drive_id, file_id: f.file_id, expire_sec: 14400 });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.ok(Date.parse(r.body.expiration) <= Date.now() + 601_000, 'links live at most 600 s');
@@ -173,6 +180,13 @@ describe('Aliyundrive emulator: shares', () => {
     assert.equal(ok.status, 206);
     assert.equal(await ok.text(), 'share');
     assert.equal(h.emu.stats().refererRefused, 1);
+  });
+
+  it('a batch with x-share-token but no device session is refused', async () => {
+    const t = await shareToken();
+    const r = await post('/v3/batch', { resource: 'file', requests: [] }, { 'x-share-token': t, authorization: `Bearer ${legacyToken}` });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.code, 'DeviceSessionSignatureInvalid');
   });
 
   it('copies a shared file into the user drive; membership, token and quota are checked', async () => {

@@ -15,12 +15,14 @@ export function handleAdmin(
   res: ServerResponse,
   rawPath: string,
   setFaults: (f: Partial<AliyundriveFaults>) => void,
+  /** What /_emulator/refresh-token mints when not an Open token (the legacy emulator's). */
+  mintRefreshToken?: () => string,
 ): Promise<void> {
   return handleShared<AliyundriveFaults>(
     {
       stats: ctx.stats,
       faults: ctx.faults,
-      auth: ctx.auth,
+      auth: mintRefreshToken ? { mintRefreshToken, revokeAll: () => ctx.auth.revokeAll() } : ctx.auth,
       setFaults,
       errors: {
         badRequest: (m) => new AliError(400, 'InvalidParameter', m),

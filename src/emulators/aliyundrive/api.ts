@@ -14,7 +14,7 @@ import * as download from './download.js';
 import * as files from './files.js';
 import * as mutations from './mutations.js';
 import { AliError, invalidParam } from './errors.js';
-import { rateClassOf } from './ratelimit.js';
+import { rateClassOf, type RateClass } from './ratelimit.js';
 
 export const API_PREFIX = '/adrive/v1.0/';
 
@@ -102,6 +102,13 @@ export function admit(ctx: AliContext, authorization: string | undefined, key: s
     stats.inc('unauthorized');
     throw auth.error;
   }
+  admitCaller(ctx, rateClassOf(key));
+  return auth.token;
+}
+
+/** The checks after the bearer (frozen → injected throttling → rate limits), shared with the legacy API. */
+export function admitCaller(ctx: AliContext, cls: RateClass): void {
+  const { stats } = ctx;
   const f = ctx.faults.get();
   if (f.accountState === 'frozen') {
     stats.inc('frozenRefused');
@@ -112,14 +119,13 @@ export function admit(ctx: AliContext, authorization: string | undefined, key: s
     throw tooMany(f.retryAfterMs);
   }
   if (f.enforceRateLimits) {
-    const wait = ctx.rates.take(rateClassOf(key));
+    const wait = ctx.rates.take(cls);
     if (wait > 0) {
       stats.inc('throttled');
       stats.inc('rateLimited');
       throw tooMany(wait);
     }
   }
-  return auth.token;
 }
 
 const tooMany = (ms: number): AliError =>

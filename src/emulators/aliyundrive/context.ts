@@ -5,7 +5,9 @@
 import type { EveryN } from '../common/faults.js';
 import type { Stats } from '../common/stats.js';
 import type { AuthState } from './auth.js';
+import type { DeviceSessions } from './device-sessions.js';
 import type { Sha1Cache } from './hashes.js';
+import type { LegacyAuth } from './legacy-auth.js';
 import type { QrSessions } from './qr-sessions.js';
 import type { RateLimiter } from './ratelimit.js';
 import type { Usage } from './quota.js';
@@ -21,6 +23,8 @@ export interface AliContext {
   faults: FaultSettings;
   stats: Stats;
   auth: AuthState;
+  /** The legacy (mobile app) API's tokens and device sessions. */
+  legacy: { auth: LegacyAuth; sessions: DeviceSessions };
   /** QR logins under way (qr-login.ts, qr-phone.ts). */
   qr: QrSessions;
   signer: UrlSigner;

@@ -34,12 +34,29 @@ const DEFAULT_EXPIRE_SEC = 900;
 
 type Stream = 'data' | 'jpeg' | 'mov';
 
-function streamUrl(ctx: AliContext, driveId: string, fileId: string, stream: Stream, expiresSec: number): string {
-  return ctx.url + ctx.signer.sign('GET', `${DOWNLOAD_PREFIX}${driveId}/${fileId}/${stream}`, expiresSec);
+/** Legacy-API links live below this: the storage host wants the app's Referer on them. */
+const REFERER_PATH = 'ref/';
+/** The one Referer the bucket policy lets through on legacy links. */
+export const LEGACY_REFERER = 'https://www.alipan.com/';
+
+function streamUrl(ctx: AliContext, driveId: string, fileId: string, stream: Stream, expiresSec: number, sub = ''): string {
+  return ctx.url + ctx.signer.sign('GET', `${DOWNLOAD_PREFIX}${sub}${driveId}/${fileId}/${stream}`, expiresSec);
 }
 
 /** POST openFile/getDownloadUrl */
-export async function getDownloadUrl(call: ApiCall): Promise<unknown> {
+export function getDownloadUrl(call: ApiCall): Promise<unknown> {
+  return downloadUrl(call, '');
+}
+
+/** POST /v2/file/get_download_url (legacy API): the same answer (plus size), a link that needs the Referer. */
+export async function legacyDownloadUrl(call: ApiCall): Promise<unknown> {
+  const a = (await downloadUrl(call, REFERER_PATH)) as Record<string, unknown>;
+  const drive = driveOf(call);
+  const it = await drive.resolveId(reqString(call, 'file_id'));
+  return { ...a, size: it?.size ?? 0 };
+}
+
+async function downloadUrl(call: ApiCall, sub: string): Promise<unknown> {
   const { ctx } = call;
   if (ctx.faults.get().accountState === 'overCapacity') {
     ctx.stats.inc('exceedCapacity');
@@ -57,12 +74,12 @@ export async function getDownloadUrl(call: ApiCall): Promise<unknown> {
     return {
       ...common,
       streamsUrl: {
-        jpeg: streamUrl(ctx, drive.driveId, it.id, 'jpeg', expires),
-        mov: streamUrl(ctx, drive.driveId, it.id, 'mov', expires),
+        jpeg: streamUrl(ctx, drive.driveId, it.id, 'jpeg', expires, sub),
+        mov: streamUrl(ctx, drive.driveId, it.id, 'mov', expires, sub),
       },
     };
   }
-  return { ...common, url: streamUrl(ctx, drive.driveId, it.id, 'data', expires) };
+  return { ...common, url: streamUrl(ctx, drive.driveId, it.id, 'data', expires, sub) };
 }
 
 /** The bytes behind a stream of an item (live or in the recycle bin), or null. */
@@ -83,7 +100,16 @@ export async function handleDownload(ctx: AliContext, req: IncomingMessage, res:
     if (e instanceof OssError) stats.inc(e.message === 'Request has expired.' ? 'expiredLink' : 'badLink');
     throw e;
   }
-  const [driveId, fileId, stream] = rawPath.slice(DOWNLOAD_PREFIX.length).split('/');
+  let rest = rawPath.slice(DOWNLOAD_PREFIX.length);
+  if (rest.startsWith(REFERER_PATH)) {
+    // The bucket's referer policy (strict: exactly the app's Referer, nothing else).
+    if (req.headers.referer !== LEGACY_REFERER) {
+      stats.inc('refererRefused');
+      throw new OssError(403, 'AccessDenied', 'You are denied by bucket referer policy.');
+    }
+    rest = rest.slice(REFERER_PATH.length);
+  }
+  const [driveId, fileId, stream] = rest.split('/');
   const drive = ctx.drivesById.get(driveId);
   const it = drive ? ((await drive.resolveId(fileId)) ?? (await drive.trashedItem(fileId))) : null;
   const target = it ? streamFile(it, stream as Stream) : null;

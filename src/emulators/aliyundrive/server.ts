@@ -6,6 +6,8 @@
 //   /o/oauth/authorize                the phone's page for a QR login (qr-phone.ts)
 //   GET  /alicloud/renewapi           the hosted "online renew API" (renew.ts)
 //   POST /adrive/v1.0/...             the API host (api.ts)
+//   POST /v2/account/token            the legacy API's token host (legacy-auth.ts)
+//   POST /v2/..., /v3/..., /users/... the legacy API (legacy-api.ts, device-sessions.ts)
 //   GET  /_oss/dl/...                 pre-signed download URLs (download.ts)
 //   PUT  /_oss/up/...                 pre-signed upload part URLs (uploads.ts)
 //   /_emulator/...                    admin endpoints for tests (admin.ts)
@@ -25,7 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { EveryN, sleep } from '../common/faults.js';
-import { BodyTooLargeError, splitTarget } from '../common/http.js';
+import { BodyTooLargeError, sendEmpty, splitTarget } from '../common/http.js';
 import { Stats } from '../common/stats.js';
 import { ADMIN_PREFIX, handleAdmin } from './admin.js';
 import { API_PREFIX, handleApi } from './api.js';
@@ -33,7 +35,10 @@ import { AuthState, handleTokenRequest } from './auth.js';
 import type { AliContext } from './context.js';
 import { DOWNLOAD_PREFIX, handleDownload } from './download.js';
 import { AliError, OssError, sendAliError, sendOssError } from './errors.js';
+import { DeviceSessions } from './device-sessions.js';
 import { Sha1Cache } from './hashes.js';
+import { LegacyAuth, LEGACY_TOKEN_PATH, handleLegacyToken } from './legacy-auth.js';
+import { handleLegacyApi, isLegacyPath } from './legacy-api.js';
 import { Usage } from './quota.js';
 import { RateLimiter } from './ratelimit.js';
 import { handleQrCode, handleQrCreate, QR_CREATE_PATH, QR_PREFIX } from './qr-login.js';
@@ -44,7 +49,7 @@ import { type AliyundriveFaults, FaultSettings, STAT_KEYS } from './settings.js'
 import { UrlSigner } from './signer.js';
 import { AliDrive } from './store.js';
 import { UploadManager, UPLOAD_PREFIX } from './uploads.js';
-import { copyFromShare, handleShareAdmin, handleShareApi, isShareAdminRoute, isShareRoute } from './share-api.js';
+import { copyFromShare, handleShareAdmin, handleShareApi, handleShareBatch, isShareAdminRoute, isShareBatch, isShareRoute } from './share-api.js';
 import { ShareRegistry, type ShareSettings } from './shares.js';
 import { handleUserInfo, USER_INFO_PATH } from './user-info.js';
 
@@ -74,14 +79,18 @@ export interface AliyundriveEmulatorOptions {
   /** The password (extraction code) of that share. */
   sharePassword?: string;
   share?: Partial<ShareSettings>;
+  /** Which kind of refresh token `refreshToken` and /_emulator/refresh-token give: Open (default) or legacy. */
+  tokenKind?: 'open' | 'legacy';
 }
 
 export interface AliyundriveEmulator {
   /** e.g. http://127.0.0.1:41234 — the OAuth host, the API host and the storage host. */
   url: string;
   port: number;
-  /** The initial valid refresh token. */
+  /** The initial valid refresh token (of the kind `tokenKind` names). */
   refreshToken: string;
+  /** A valid legacy (mobile app) refresh token, whatever `tokenKind`. */
+  legacyRefreshToken: string;
   clientId: string;
   clientSecret: string;
   /** The "online renew API" endpoint on this same server. */
@@ -102,6 +111,8 @@ export interface AliyundriveEmulator {
 }
 
 const TOKEN_PATH = '/oauth/access_token';
+/** Admin: the service forgets every device session (all devices signed out). */
+const DROP_SESSIONS_PATH = '/_emulator/device-sessions/drop';
 
 function checkedDir(folder: string): string {
   const real = realpathSync(folder);
@@ -133,13 +144,27 @@ export async function startAliyundriveEmulator(opts: AliyundriveEmulatorOptions)
 
   const stats = new Stats(STAT_KEYS);
   const auth = new AuthState({ clientId, clientSecret, userId, accessTokenTtlSec: () => faults.get().accessTokenTtlSec });
-  const refreshToken = auth.mintRefreshToken(opts.initialRefreshToken);
+  const legacyAuth = new LegacyAuth(() => faults.get().accessTokenTtlSec);
+  auth.onRevoke(() => legacyAuth.revokeAll());
+  const legacyTokens = opts.tokenKind === 'legacy';
+  const openRefreshToken = auth.mintRefreshToken(legacyTokens ? undefined : opts.initialRefreshToken);
+  const legacyRefreshToken = legacyAuth.mint(legacyTokens ? opts.initialRefreshToken : undefined);
+  const refreshToken = legacyTokens ? legacyRefreshToken : openRefreshToken;
   const ctx: AliContext = {
     url: '',
     userId,
     faults,
     stats,
     auth,
+    legacy: {
+      auth: legacyAuth,
+      sessions: new DeviceSessions({
+        ttlSec: () => faults.get().deviceSessionTtlSec,
+        refuse: () => faults.get().refuseDeviceSessions,
+        isLiveRefreshToken: (t) => legacyAuth.isLiveRefreshToken(t),
+        count: (k) => stats.inc(k),
+      }),
+    },
     qr: new QrSessions(auth, () => faults.get().qrCodeTtlSec),
     signer: new UrlSigner(),
     hashes: new Sha1Cache(),
@@ -171,10 +196,17 @@ export async function startAliyundriveEmulator(opts: AliyundriveEmulatorOptions)
     const { path: rawPath, query } = splitTarget(req.url);
     try {
       if (shares && isShareAdminRoute(rawPath)) return await handleShareAdmin(shares, req, res, rawPath);
-      if (rawPath.startsWith(ADMIN_PREFIX)) return await handleAdmin(ctx, req, res, rawPath, setFaults);
+      if (rawPath === DROP_SESSIONS_PATH) {
+        ctx.legacy.sessions.drop();
+        return sendEmpty(res, 204);
+      }
+      if (rawPath.startsWith(ADMIN_PREFIX)) return await handleAdmin(ctx, req, res, rawPath, setFaults, legacyTokens ? () => legacyAuth.mint() : undefined);
       await sleep(faults.get().latencyMs);
       if (shares && isShareRoute(rawPath)) return await handleShareApi(ctx, shares, req, res, rawPath, query);
+      if (shares && isShareBatch(rawPath, req)) return await handleShareBatch(ctx, shares, req, res);
       if (rawPath.startsWith(API_PREFIX)) return await handleApi(ctx, req, res, rawPath);
+      if (rawPath === LEGACY_TOKEN_PATH) return await handleLegacyToken(ctx, req, res);
+      if (isLegacyPath(rawPath)) return await handleLegacyApi(ctx, req, res, rawPath);
       if (rawPath.startsWith(DOWNLOAD_PREFIX)) return await handleDownload(ctx, req, res, rawPath, query);
       if (rawPath.startsWith(UPLOAD_PREFIX)) return await ctx.uploads.handlePart(req, res, rawPath, query);
       if (rawPath === TOKEN_PATH) {
@@ -222,6 +254,7 @@ export async function startAliyundriveEmulator(opts: AliyundriveEmulatorOptions)
     url: ctx.url,
     port,
     refreshToken,
+    legacyRefreshToken,
     clientId,
     clientSecret,
     renewApiUrl: `${ctx.url}${RENEW_PATH}`,

@@ -36,6 +36,10 @@ export interface AliyundriveFaults {
   quotaTotal: number;
   /** frozen → every API call 403 UserNotAllowedAccessResource; overCapacity → downloads refused. */
   accountState: AccountState;
+  /** Legacy API: how long a device session lives; expired → 400 DeviceSessionSignatureInvalid. */
+  deviceSessionTtlSec: number;
+  /** Legacy API: create_session answers {result: false} (too many devices signed in). */
+  refuseDeviceSessions: boolean;
 }
 
 export const TIB = 1024 ** 4;
@@ -56,6 +60,8 @@ export const DEFAULT_FAULTS: AliyundriveFaults = {
   cutPartEvery: 0,
   quotaTotal: TIB,
   accountState: 'normal',
+  deviceSessionTtlSec: 86_400,
+  refuseDeviceSessions: false,
 };
 
 const ACCOUNT_STATES: readonly AccountState[] = ['normal', 'frozen', 'overCapacity'];
@@ -157,6 +163,28 @@ export const STAT_KEYS = [
   'expiredPartUrl',
   'partConflict',
   'partNotSequential',
+  // legacy API (legacy-api.ts, device-sessions.ts): one key per route besides these
+  'legacyApi',
+  'legacyToken',
+  'legacyTokenError',
+  'deviceSessionCreated',
+  'deviceSessionRefused', // bad signature, unknown device or expired session
+  'missingHeaders',
+  'refererRefused', // a legacy link fetched without the app's Referer
+  'legacyUserGet',
+  'legacyCreateSession',
+  'legacyList',
+  'legacyGet',
+  'legacyDownloadUrl',
+  'legacyCreate',
+  'legacyGetUploadUrl',
+  'legacyListUploadedParts',
+  'legacyComplete',
+  'legacyUpdate',
+  'legacyBatch',
+  'legacyTrash',
+  'legacyDelete',
+  'legacySpaceInfo',
 ] as const;
 
 /** OSS: every part but the last must be at least 100 KB. */

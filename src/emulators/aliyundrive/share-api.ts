@@ -3,7 +3,7 @@
 //   POST /adrive/v3/file/list                        x-share-token; listing scoped to the share
 //   POST /v2/file/get_share_link_download_url        bearer + x-share-token; refused by default (429 ParamFlowException)
 //   GET  /_oss/share/<shareId>/<fileId>              the link when downloads work (Referer-checked, signed)
-//   copyFromShare()                                  the `/file/copy` sub-request with share_id, for the batch route
+//   POST /v3/batch with x-share-token                `/file/copy` sub-requests with share_id copy into the user's drive
 // Admin (tests): POST /_emulator/shares {path, password?} → {shareId}; POST /_emulator/shares/<id>/cancel|expire;
 //   POST /_emulator/share-tokens/revoke; GET|POST /_emulator/share-settings {shareTokenTtlSec?, shareDownloads?}.
 
@@ -14,7 +14,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readJson, sendEmpty, sendJson } from '../common/http.js';
 import { parseRange } from '../common/range.js';
 import { sendFileRange } from '../common/stream.js';
-import { admit } from './api.js';
+import { admitCaller } from './api.js';
+import { batch } from './batch.js';
 import type { AliContext } from './context.js';
 import { AliError, invalidParam, missingParam, OssError } from './errors.js';
 import { fileJson, isoTime, requireFolder } from './files.js';
@@ -37,6 +38,13 @@ export const SHARE_DOWNLOAD_REFERER = 'https://www.alipan.com/';
 const DEFAULT_LIST_LIMIT = 20;
 const MAX_LIST_LIMIT = 100;
 const MAX_LINK_SEC = 600;
+
+export const SHARE_BATCH_PATH = '/v3/batch';
+
+/** A batch that carries a share token (copies out of a share) is served here, the rest by the legacy API. */
+export function isShareBatch(path: string, req: IncomingMessage): boolean {
+  return path === SHARE_BATCH_PATH && req.headers['x-share-token'] !== undefined;
+}
 
 export function isShareRoute(path: string): boolean {
   return path === SHARE_TOKEN_PATH || path === SHARE_LIST_PATH || path === SHARE_LINK_PATH || path.startsWith(SHARE_DOWNLOAD_PREFIX);
@@ -114,9 +122,51 @@ export async function handleShareApi(ctx: AliContext, shares: ShareRegistry, req
     return sendJson(res, 200, await listShare(ctx, shares, share, body));
   }
   ctx.stats.inc('shareLink');
-  // The user's own bearer as well: links are handed to signed-in users only.
-  admit(ctx, req.headers.authorization, 'getDownloadUrl');
+  // The user's own legacy bearer as well: links are handed to signed-in users only.
+  legacyBearer(ctx, req);
+  admitCaller(ctx, 'link');
   return sendJson(res, 200, await shareLink(ctx, shares, share, body));
+}
+
+function legacyBearer(ctx: AliContext, req: IncomingMessage): string {
+  const auth = ctx.legacy.auth.checkBearer(req.headers.authorization);
+  if (!auth.ok) {
+    ctx.stats.inc('unauthorized');
+    throw auth.error;
+  }
+  return auth.token;
+}
+
+/**
+ * POST /v3/batch carrying an x-share-token: the legacy batch, with `/file/copy` sub-requests that
+ * name a share_id copied out of that share (copyFromShare); the others run as in any batch. The
+ * checks are the legacy API's: legacy bearer, device session (a write to the user's drive), rate limits.
+ */
+export async function handleShareBatch(ctx: AliContext, shares: ShareRegistry, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  ctx.stats.inc('legacyApi');
+  ctx.stats.inc('shareBatch');
+  if (req.method !== 'POST') throw new AliError(405, 'MethodNotAllowed', `The API only accepts POST, not ${req.method ?? ''}.`);
+  const body = await jsonBody(req);
+  const accessToken = legacyBearer(ctx, req);
+  ctx.legacy.sessions.check(req, ctx.userId);
+  admitCaller(ctx, 'other');
+  const requests = body.requests;
+  if (!Array.isArray(requests) || requests.some((r) => typeof r !== 'object' || r === null)) {
+    // Not ours to judge further: the plain batch answers malformed batches.
+    return sendJson(res, 200, await batch({ ctx, accessToken, body }));
+  }
+  const responses = [];
+  for (const r of requests as Array<Record<string, unknown>>) {
+    const sub = r.body as Record<string, unknown> | undefined;
+    if (r.url === '/file/copy' && r.method === 'POST' && typeof sub === 'object' && sub !== null && sub.share_id !== undefined) {
+      const a = await copyFromShare(ctx, shares, req.headers['x-share-token'], sub);
+      responses.push({ id: typeof r.id === 'string' ? r.id : '', status: a.status, body: a.body });
+    } else {
+      const a = (await batch({ ctx, accessToken, body: { resource: body.resource, requests: [r] } })) as { responses: unknown[] };
+      responses.push(...a.responses);
+    }
+  }
+  return sendJson(res, 200, { responses });
 }
 
 function checkShareToken(ctx: AliContext, shares: ShareRegistry, req: IncomingMessage): Share {
