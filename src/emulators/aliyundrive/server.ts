@@ -49,7 +49,7 @@ import { type AliyundriveFaults, FaultSettings, STAT_KEYS } from './settings.js'
 import { UrlSigner } from './signer.js';
 import { AliDrive } from './store.js';
 import { UploadManager, UPLOAD_PREFIX } from './uploads.js';
-import { copyFromShare, handleShareAdmin, handleShareApi, handleShareBatch, isShareAdminRoute, isShareBatch, isShareRoute } from './share-api.js';
+import { copyFromShare, handleShareAdmin, handleShareApi, handleShareBatch, isShareAdminRoute, isShareBatch, isShareRoute, SHARE_STAT_KEYS } from './share-api.js';
 import { ShareRegistry, type ShareSettings } from './shares.js';
 import { handleUserInfo, USER_INFO_PATH } from './user-info.js';
 
@@ -142,7 +142,7 @@ export async function startAliyundriveEmulator(opts: AliyundriveEmulatorOptions)
   const backup = new AliDrive(backupRoot, backupId);
   const userId = digest(`user:${resourceRoot}`).subarray(0, 16).toString('hex');
 
-  const stats = new Stats(STAT_KEYS);
+  const stats = new Stats([...STAT_KEYS, ...SHARE_STAT_KEYS]);
   const auth = new AuthState({ clientId, clientSecret, userId, accessTokenTtlSec: () => faults.get().accessTokenTtlSec });
   const legacyAuth = new LegacyAuth(() => faults.get().accessTokenTtlSec);
   auth.onRevoke(() => legacyAuth.revokeAll());

@@ -39,6 +39,12 @@ const DEFAULT_LIST_LIMIT = 20;
 const MAX_LIST_LIMIT = 100;
 const MAX_LINK_SEC = 600;
 
+/** Counters of the share routes (always present in the stats, as 0 until counted). */
+export const SHARE_STAT_KEYS = [
+  'shareToken', 'shareTokenError', 'shareTokenInvalid', 'shareList', 'shareLink', 'shareLinkRefused', 'shareDownload',
+  'shareBatch', 'shareCopy',
+] as const;
+
 export const SHARE_BATCH_PATH = '/v3/batch';
 
 /** A batch that carries a share token (copies out of a share) is served here, the rest by the legacy API. */
