@@ -130,7 +130,6 @@ export async function handleShareApi(ctx: AliContext, shares: ShareRegistry, req
   ctx.stats.inc('shareLink');
   // The user's own legacy bearer as well: links are handed to signed-in users only.
   legacyBearer(ctx, req);
-  admitCaller(ctx, 'link');
   return sendJson(res, 200, await shareLink(ctx, shares, share, body));
 }
 
@@ -232,7 +231,8 @@ async function shareLink(ctx: AliContext, shares: ShareRegistry, share: Share, b
     ctx.stats.inc('shareLinkRefused');
     throw new AliError(429, 'ParamFlowException', randomBytes(16).toString('hex'), {}, { resultCode: 'ParamFlowException' });
   }
-  paced(ctx, 'link');
+  // A refused call takes no rate-limit slot (the refusal above is itself a throttling answer).
+  admitCaller(ctx, 'link');
   const ttl = Math.min(int(body, 'expire_sec') ?? MAX_LINK_SEC, MAX_LINK_SEC);
   const expires = expiryIn(Math.max(1, ttl));
   const url = ctx.url + ctx.signer.sign('GET', `${SHARE_DOWNLOAD_PREFIX}${share.id}/${it.id}`, expires);

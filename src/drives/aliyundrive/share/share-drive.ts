@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
+import { HttpError } from '../../../http/http-error.js';
 import type { RefreshTokenCredential } from '../../../config/credential.js';
 import { DriveError } from '../../../util/errors.js';
 import type { Logger } from '../../../util/log.js';
@@ -212,6 +214,7 @@ export class ShareDrive implements Drive {
         return await this.shareLink(entry);
       } catch (e) {
         if (!isParamFlow(e)) throw shareError(e, `download link for ${path}`, this.name, this.cfg.shareId);
+        this.log.debug({ remote: this.name, path }, 'share download link refused (ParamFlowException)');
         this.linksRefusedUntil = Date.now() + LINKS_REFUSED_MS;
       }
     }
@@ -241,13 +244,24 @@ export class ShareDrive implements Drive {
   }
 
   private async shareLink(entry: RemoteEntry): Promise<DownloadLink> {
-    const a = await this.api.asUser<{ download_url?: string; url?: string; expiration?: string }>(
+    const ask = () => this.api.asUser<{ download_url?: string; url?: string; expiration?: string }>(
       '/v2/file/get_share_link_download_url',
       { drive_id: this.sharerDriveId ?? '', file_id: entry.id, expire_sec: SHARE_LINK_SECONDS, share_id: this.cfg.shareId },
       'link',
-      // The refusal is a persistent 429: one retry, not the client's eight.
-      { device: false, maxRetries: 1 },
+      // The refusal is a persistent 429: the HTTP client must not resend it (a resend at once would
+      // only meet the link rate limit). An ordinary rate-limit 429 waits its x-retry-after below.
+      { device: false, maxRetries: 0 },
     );
+    let a: Awaited<ReturnType<typeof ask>> | undefined;
+    for (let attempt = 1; !a; attempt++) {
+      try {
+        a = await ask();
+      } catch (e) {
+        const wait = Number((e as HttpError).headers?.['x-retry-after']);
+        if (!(e instanceof HttpError) || e.status !== 429 || isParamFlow(e) || attempt >= 4) throw e;
+        await sleep(Number.isFinite(wait) && wait > 0 ? Math.min(wait, 5_000) : 1_100);
+      }
+    }
     const url = a.download_url ?? a.url;
     if (!url) throw new Error('get_share_link_download_url answered without a url');
     const exp = a.expiration ? Date.parse(a.expiration) : NaN;
