@@ -171,7 +171,7 @@ describe('aliyundrive-share: reading', () => {
   test('link mode with working links: the share token is renewed during a long cp -r, and after the service drops it', async () => {
     const seed = async (root: string) => {
       await fs.mkdir(path.join(root, 'set'));
-      for (let i = 0; i < 6; i++) await ensureRandomFile(path.join(root, 'set', `part${i}.bin`), 2 * MiB);
+      for (let i = 0; i < 8; i++) await ensureRandomFile(path.join(root, 'set', `part${i}.bin`), 2 * MiB);
     };
     const f = await share({ seed, remote: { shareDownload: 'link' }, emulatorArgs: ['--share-downloads', 'working', '--share-token-ttl', '3', '--bandwidth', '2000000'] });
     const m = await mounted(f.d);
@@ -182,18 +182,69 @@ describe('aliyundrive-share: reading', () => {
     const diff = await sh(`diff -r ${f.d.root}/set ${out}`);
     assert.equal(diff.code, 0, diff.stdout);
     let s = await f.d.stats();
+    // Stats were reset after the mount's first token: each one counted here is a renewal (8 links at 1/s outlast a 3 s token twice).
     assert.ok(s.shareToken >= 2, `renewed during the copy (${s.shareToken})`);
     assert.equal(s.shareTokenInvalid, 0, 'renewed ahead of expiry, never refused');
     assert.equal(s.refererRefused, 0);
-    // The service drops every share token: the next calls meet 401 ShareLinkTokenInvalid, renew and go on.
+  });
+
+  test('link mode with working links: a share token the service drops is renewed on ShareLinkTokenInvalid mid-mount', async () => {
+    const seed = async (root: string) => {
+      await fs.writeFile(path.join(root, 'first.txt'), 'first\n');
+      await fs.mkdir(path.join(root, 'later'));
+      await ensureRandomFile(path.join(root, 'later', 'data.bin'), 3 * MiB);
+    };
+    const f = await share({ seed, remote: { shareDownload: 'link' }, emulatorArgs: ['--share-downloads', 'working'] });
+    const m = await mounted(f.d);
+    assert.equal(await fs.readFile(path.join(m.mnt, 'first.txt'), 'utf8'), 'first\n');
     await f.d.admin('/_emulator/share-tokens/revoke', {});
     await f.d.resetStats();
-    const out2 = path.join(f.d.tmp, 'out2');
-    const cp2 = await sh(`cp -r ${m.mnt}/set ${out2}`);
-    assert.equal(cp2.code, 0, cp2.stderr);
-    assert.equal((await sh(`diff -r ${f.d.root}/set ${out2}`)).code, 0);
-    s = await f.d.stats();
-    assert.ok(s.shareTokenInvalid >= 1, `the dropped token was refused (${s.shareTokenInvalid})`);
-    assert.ok(s.shareToken >= 1);
+    // A folder not listed yet and a file not read yet: both calls need the share token.
+    const out = path.join(f.d.tmp, 'data.bin');
+    const cp = await sh(`cp ${m.mnt}/later/data.bin ${out}`);
+    assert.equal(cp.code, 0, cp.stderr);
+    assert.equal((await sh(`cmp ${f.d.root}/later/data.bin ${out}`)).code, 0);
+    const s = await f.d.stats();
+    assert.equal(s.shareTokenInvalid, 1, 'one call met the dropped token');
+    assert.equal(s.shareToken, 1, 'one renewal, and the call replayed');
+  });
+});
+
+describe('aliyundrive-share: login', () => {
+  test('login opens the share, spends the token once and saves the rotated one (0600); a wrong password exits 2 and saves nothing', async () => {
+    const f = await share({ seed: async (r) => fs.writeFile(path.join(r, 'a.txt'), 'A\n'), emulatorArgs: ['--share-password', 'pw12'] });
+    const { url, refreshToken } = f.d.emu.info;
+    const cfg = path.join(f.d.tmp, 'login.json');
+    const login = (name: string, password: string, extra: string[] = []) =>
+      runCli(['--config', cfg, 'login', 'aliyundrive-share', '--name', name, '--share-id', f.shareId, '--auth-url', url, '--api-url', url, ...extra], {
+        DRIVEMOUNT_REFRESH_TOKEN: refreshToken,
+        DRIVEMOUNT_SHARE_PASSWORD: password,
+      });
+    await f.d.resetStats();
+    const wrong = await login('bad', 'nope');
+    assert.equal(wrong.code, 2, wrong.stderr);
+    assert.match(wrong.stderr, /share password is wrong/);
+    assert.doesNotMatch(wrong.stderr, /\n\s+at /);
+    assert.equal((await f.d.stats()).legacyToken, 0, 'the share is opened first: a wrong password spends no token');
+
+    const ok = await login('films', 'pw12', ['--share-download', 'copy']);
+    assert.equal(ok.code, 0, ok.stderr + ok.stdout);
+    assert.match(ok.stdout, /Share \S+ opens: 1 entry/);
+    const saved = JSON.parse(await fs.readFile(cfg, 'utf8')).remotes;
+    assert.deepEqual(Object.keys(saved), ['films'], 'the refused login saved nothing');
+    assert.equal(saved.films.type, 'aliyundrive-share');
+    assert.equal(saved.films.shareId, f.shareId);
+    assert.equal(saved.films.sharePassword, 'pw12');
+    assert.equal(saved.films.shareDownload, 'copy');
+    assert.notEqual(saved.films.refreshToken, refreshToken, 'the rotated token is stored');
+    assert.equal((await fs.stat(cfg)).mode & 0o777, 0o600);
+    const s = await f.d.stats();
+    assert.equal(s.legacyToken, 1, 'one refresh proves the token');
+    assert.equal(s.shareCopy, 0, 'logging in copies nothing');
+    const ls = await runCli(['--config', cfg, 'ls', 'films']);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.match(ls.stdout, /a\.txt/);
+    const show = await runCli(['--config', cfg, 'config', 'show', 'films']);
+    assert.doesNotMatch(show.stdout, /pw12/, 'the share password is masked');
   });
 });
