@@ -33,7 +33,8 @@ export const aliyundriveShareDescriptor = defineDriver({
     sharedSuites: false,
     remoteSettings: (info, refreshToken) => ({
       type: 'aliyundrive-share',
-      shareId: info.shareId,
+      // An emulator started without a share announces none: the remote then names no real share.
+      shareId: info.shareId ?? 'none',
       ...(info.sharePassword ? { sharePassword: info.sharePassword } : {}),
       refreshToken,
       authUrl: info.url,
