@@ -168,7 +168,7 @@ describe('aliyundrive-share: reading', () => {
     assert.deepEqual(await copiesLeft(f), []);
   });
 
-  test('link mode with working links: the share token is renewed during a long cp -r, and after the service drops it', async () => {
+  test('link mode with working links: the share token is renewed ahead of its expiry during a long cp -r', async () => {
     const seed = async (root: string) => {
       await fs.mkdir(path.join(root, 'set'));
       for (let i = 0; i < 8; i++) await ensureRandomFile(path.join(root, 'set', `part${i}.bin`), 2 * MiB);
