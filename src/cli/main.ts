@@ -83,7 +83,7 @@ program
 program
   .command('emulate')
   .description('run a local emulator of a cloud service (for tests, benchmarks and the demo)')
-  .argument('<service>', 'onedrive, aliyundrive or onedrive-share')
+  .argument('<service>', 'onedrive, aliyundrive, aliyundrive-legacy or onedrive-share')
   .requiredOption('--root <dir>', 'folder whose content the emulated drive serves')
   .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', '0')
   .option('--host <addr>', 'address to listen on', '127.0.0.1')

@@ -1,5 +1,6 @@
 import type { DriverDescriptor, SettingSpec } from './descriptor.js';
 import { aliyundriveDescriptor } from './aliyundrive/descriptor.js';
+import { aliyundriveLegacyDescriptor } from './aliyundrive/legacy/descriptor.js';
 import { oneDriveDescriptor } from './onedrive/descriptor.js';
 import { oneDriveShareDescriptor } from './onedrive-share/descriptor.js';
 import { aliyundriveShareDescriptor } from './aliyundrive/share/descriptor.js';
@@ -9,6 +10,7 @@ export const DRIVERS: readonly DriverDescriptor<any, any>[] = [
   oneDriveDescriptor,
   aliyundriveDescriptor,
   oneDriveShareDescriptor,
+  aliyundriveLegacyDescriptor,
   aliyundriveShareDescriptor,
 ];
 

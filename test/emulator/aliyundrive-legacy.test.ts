@@ -89,7 +89,7 @@ describe('Aliyundrive emulator: legacy API', () => {
     const u = await post('/v2/user/get', {}, bearer());
     assert.equal(u.status, 200);
     assert.equal(u.body.user_id, userId);
-    h.emu.setFaults({}); // sessions from other tests stay; this one asks as an unknown device
+    // An unknown device (whatever sessions earlier cases registered) is refused.
     const r = await post('/v2/file/list', { drive_id: drive, parent_file_id: 'root' }, { ...bearer(), 'x-device-id': 'unknown', 'x-signature': deviceKey(userId).signature });
     assert.equal(r.status, 400);
     assert.equal(r.body.code, 'DeviceSessionSignatureInvalid');

@@ -16,6 +16,9 @@ const CODES: Record<string, { errno: ErrnoCode; why?: string }> = {
   UserNotAllowedAccessDrive: { errno: 'EACCES', why: 'this drive is not accessible to the account' },
   'AlreadyExist.File': { errno: 'EEXIST' },
   PermissionDenied: { errno: 'EACCES' },
+  // The legacy API's device session, refused again after registering anew.
+  DeviceSessionSignatureInvalid: { errno: 'EACCES', why: 'device session refused' },
+  UserDeviceOffline: { errno: 'EACCES', why: 'device session refused (signed out)' },
 };
 
 export function aliyundriveError(e: unknown, what: string): DriveError {

@@ -4,16 +4,50 @@ import { isNetworkError } from '../../http/client.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import type { UploadSource } from '../types.js';
-import type { AliyundriveApi } from './api.js';
+import type { RateClass } from './pacer.js';
 import { aliyundriveError, serviceCode } from './errors.js';
 import type { AliyundriveFile } from './files.js';
 
 const MiB = 1 << 20;
-/** Parts of 20 MiB, doubled for huge files so there are at most 10,000 (docs/services/aliyundrive-open.md, "Uploads"). */
-export function partSizeFor(size: number): number {
-  let part = 20 * MiB;
+/** Parts of 20 MiB (or `base`), doubled for huge files so there are at most 10,000 (docs/services/aliyundrive-open.md, "Uploads"). */
+export function partSizeFor(size: number, base = 20 * MiB): number {
+  let part = base;
   while (Math.ceil(size / part) > 10_000) part *= 2;
   return part;
+}
+
+/** What uploads need of an API client: the Open and the legacy clients both are one. */
+export interface ApiCaller {
+  call<T>(path: string, body: object | ((accessToken: string) => object | Promise<object>), cls?: RateClass): Promise<T>;
+}
+
+/** The four calls of an upload, by API (the bodies and answers are the same). */
+export interface UploadEndpoints {
+  create: string;
+  getUploadUrl: string;
+  listUploadedParts: string;
+  complete: string;
+}
+
+export const OPEN_UPLOAD: UploadEndpoints = {
+  create: 'openFile/create',
+  getUploadUrl: 'openFile/getUploadUrl',
+  listUploadedParts: 'openFile/listUploadedParts',
+  complete: 'openFile/complete',
+};
+
+export const LEGACY_UPLOAD: UploadEndpoints = {
+  create: '/adrive/v2/file/createWithFolders',
+  getUploadUrl: '/v2/file/get_upload_url',
+  listUploadedParts: '/v2/file/list_uploaded_parts',
+  complete: '/v2/file/complete',
+};
+
+interface Deps {
+  api: ApiCaller;
+  http: HttpClient;
+  log: Logger;
+  ep: UploadEndpoints;
 }
 
 const MAX_FRUITLESS = 6;
@@ -45,12 +79,13 @@ export interface UploadTarget {
  * so a file the drive already holds is committed without sending its bytes.
  */
 export async function uploadFile(
-  deps: { api: AliyundriveApi; http: HttpClient; log: Logger },
+  given: { api: ApiCaller; http: HttpClient; log: Logger },
   t: UploadTarget,
   src: UploadSource,
-  opts: { rapid: boolean },
+  opts: { rapid: boolean; endpoints?: UploadEndpoints; basePartSize?: number },
 ): Promise<AliyundriveFile> {
-  const partSize = partSizeFor(src.size);
+  const deps: Deps = { ...given, ep: opts.endpoints ?? OPEN_UPLOAD };
+  const partSize = partSizeFor(src.size, opts.basePartSize);
   const count = src.size === 0 ? 0 : Math.ceil(src.size / partSize);
   const parts = Array.from({ length: count }, (_, i) => ({ part_number: i + 1 }));
   const base = { drive_id: t.driveId, parent_file_id: t.parentId, name: t.name, type: 'file', check_name_mode: t.checkNameMode, size: src.size, part_info_list: parts };
@@ -61,14 +96,14 @@ export async function uploadFile(
     if (opts.rapid && src.size > 0) {
       const head = await src.read(0, Math.min(1024, src.size));
       try {
-        created = await deps.api.call<CreateAnswer>('openFile/create', { ...base, pre_hash: sha1hex(head) });
+        created = await deps.api.call<CreateAnswer>(deps.ep.create, { ...base, pre_hash: sha1hex(head) });
       } catch (e) {
         if (serviceCode(e) !== 'PreHashMatched') throw e;
         // The drive may hold these bytes already: prove we have them too.
         sha1 = await wholeSha1(src);
         const contentHash = sha1;
         try {
-          created = await deps.api.call<CreateAnswer>('openFile/create', async (token) => ({
+          created = await deps.api.call<CreateAnswer>(deps.ep.create, async (token) => ({
             ...base,
             content_hash_name: 'sha1',
             content_hash: contentHash,
@@ -79,27 +114,27 @@ export async function uploadFile(
           // A refused proof (say, the token changed under us) costs the shortcut, not the file.
           if (!serviceCode(e2)?.startsWith('InvalidParameter')) throw e2;
           deps.log.debug({ path: t.shown, code: serviceCode(e2) }, 'rapid upload refused; sending the bytes');
-          created = await deps.api.call<CreateAnswer>('openFile/create', base);
+          created = await deps.api.call<CreateAnswer>(deps.ep.create, base);
         }
       }
       if (created.rapid_upload) {
         deps.log.debug({ path: t.shown, bytes: src.size }, 'rapid upload: the drive had the content');
-        const file = await complete(deps.api, t, created, sha1);
+        const file = await complete(deps, t, created, sha1);
         src.progress?.(src.size);
         return file;
       }
     } else {
-      created = await deps.api.call<CreateAnswer>('openFile/create', base);
+      created = await deps.api.call<CreateAnswer>(deps.ep.create, base);
     }
     const ours = await putParts(deps, t, created, src, partSize, count);
-    return await complete(deps.api, t, created, ours);
+    return await complete(deps, t, created, ours);
   } catch (e) {
     throw aliyundriveError(e, what);
   }
 }
 
-async function complete(api: AliyundriveApi, t: UploadTarget, c: CreateAnswer, sha1: string | undefined): Promise<AliyundriveFile> {
-  const file = await api.call<AliyundriveFile>('openFile/complete', { drive_id: t.driveId, file_id: c.file_id, upload_id: c.upload_id });
+async function complete(deps: Deps, t: UploadTarget, c: CreateAnswer, sha1: string | undefined): Promise<AliyundriveFile> {
+  const file = await deps.api.call<AliyundriveFile>(deps.ep.complete, { drive_id: t.driveId, file_id: c.file_id, upload_id: c.upload_id });
   if (sha1 && file.content_hash && file.content_hash.toLowerCase() !== sha1) {
     throw new DriveError('EIO', `${t.shown}: the service's checksum (${file.content_hash}) differs from the bytes written (${sha1})`);
   }
@@ -108,7 +143,7 @@ async function complete(api: AliyundriveApi, t: UploadTarget, c: CreateAnswer, s
 
 /** PUT every part in order; returns the SHA-1 of everything sent. */
 async function putParts(
-  deps: { api: AliyundriveApi; http: HttpClient; log: Logger },
+  deps: Deps,
   t: UploadTarget,
   c: CreateAnswer,
   src: UploadSource,
@@ -125,7 +160,7 @@ async function putParts(
     let refreshed = 0;
     for (;;) {
       let url = urls.get(n);
-      if (!url) url = await refreshUrls(deps.api, t, c, n, count, urls);
+      if (!url) url = await refreshUrls(deps, t, c, n, count, urls);
       let status: number | undefined;
       try {
         // No Authorization and no Content-Type: the part URL is signed for exactly this request.
@@ -145,7 +180,7 @@ async function putParts(
       }
       if (++fruitless >= MAX_FRUITLESS) throw new DriveError('EIO', `${t.shown}: part ${n} failed ${fruitless} times`);
       deps.log.debug({ path: t.shown, part: n, status }, 'part failed, checking what arrived');
-      if (await partArrived(deps.api, t, c, n)) break;
+      if (await partArrived(deps, t, c, n)) break;
     }
     hash.update(body);
     src.progress?.(offset + body.length);
@@ -154,17 +189,17 @@ async function putParts(
   return hash.digest('hex');
 }
 
-async function refreshUrls(api: AliyundriveApi, t: UploadTarget, c: CreateAnswer, from: number, count: number, urls: Map<number, string | undefined>): Promise<string> {
+async function refreshUrls(deps: Deps, t: UploadTarget, c: CreateAnswer, from: number, count: number, urls: Map<number, string | undefined>): Promise<string> {
   const wanted = Array.from({ length: count - from + 1 }, (_, i) => ({ part_number: from + i }));
-  const a = await api.call<{ part_info_list?: PartInfo[] }>('openFile/getUploadUrl', { drive_id: t.driveId, file_id: c.file_id, upload_id: c.upload_id, part_info_list: wanted });
+  const a = await deps.api.call<{ part_info_list?: PartInfo[] }>(deps.ep.getUploadUrl, { drive_id: t.driveId, file_id: c.file_id, upload_id: c.upload_id, part_info_list: wanted });
   for (const p of a.part_info_list ?? []) urls.set(p.part_number, p.upload_url);
   const url = urls.get(from);
   if (!url) throw new DriveError('EIO', `${t.shown}: the service gave no upload URL for part ${from}`);
   return url;
 }
 
-async function partArrived(api: AliyundriveApi, t: UploadTarget, c: CreateAnswer, n: number): Promise<boolean> {
-  const a = await api.call<{ uploaded_parts?: { part_number: number }[] }>('openFile/listUploadedParts', { drive_id: t.driveId, file_id: c.file_id, upload_id: c.upload_id });
+async function partArrived(deps: Deps, t: UploadTarget, c: CreateAnswer, n: number): Promise<boolean> {
+  const a = await deps.api.call<{ uploaded_parts?: { part_number: number }[] }>(deps.ep.listUploadedParts, { drive_id: t.driveId, file_id: c.file_id, upload_id: c.upload_id });
   return (a.uploaded_parts ?? []).some((p) => p.part_number === n);
 }
 

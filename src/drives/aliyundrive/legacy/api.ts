@@ -30,6 +30,8 @@ export interface LegacyCallOptions {
   headers?: Record<string, string>;
   /** The HTTP client's retries for this call (a persistent 429 need not be retried 8 times). */
   maxRetries?: number;
+  /** false: no Authorization either (share-namespace calls that ride on a share token only). Implies device false. */
+  bearer?: boolean;
 }
 
 export interface LegacyApiOptions {
@@ -67,7 +69,7 @@ export class LegacyApi {
     cls: RateClass = 'other',
     opts: LegacyCallOptions = {},
   ): Promise<T> {
-    if (opts.device === false) return this.send<T>(path, body, cls, opts);
+    if (opts.device === false || opts.bearer === false) return this.send<T>(path, body, cls, opts);
     const seen = this.session.current;
     try {
       const a = await this.send<T>(path, body, cls, opts);
@@ -89,23 +91,33 @@ export class LegacyApi {
   }
 
   private send<T>(path: string, body: object | ((accessToken: string) => object | Promise<object>), cls: RateClass, opts: LegacyCallOptions): Promise<T> {
-    return withFreshToken(this.o.tokens, isRejectedLegacyToken, async (token) => {
-      // Each attempt, the replay too, waits its turn at the pacer.
-      await this.o.pacer.take(cls);
-      return this.o.http.json<T>({
-        method: 'POST',
-        url: `${this.o.apiUrl}${path}`,
-        headers: {
-          ...LEGACY_HEADERS,
-          ...requestIdHeader(),
-          authorization: `Bearer ${token}`,
-          ...(opts.device === false ? {} : this.session.headers()),
-          ...opts.headers,
-        },
-        body: JSON.stringify(typeof body === 'function' ? await body(token) : body),
-        idempotent: READ_ONLY.has(path),
-        maxRetries: opts.maxRetries,
-      });
+    if (opts.bearer === false) return this.post<T>(path, body, cls, opts, undefined);
+    return withFreshToken(this.o.tokens, isRejectedLegacyToken, (token) => this.post<T>(path, body, cls, opts, token));
+  }
+
+  private async post<T>(
+    path: string,
+    body: object | ((accessToken: string) => object | Promise<object>),
+    cls: RateClass,
+    opts: LegacyCallOptions,
+    token: string | undefined,
+  ): Promise<T> {
+    // Each attempt, the replay too, waits its turn at the pacer.
+    await this.o.pacer.take(cls);
+    const device = opts.device === false || opts.bearer === false ? {} : this.session.headers();
+    return this.o.http.json<T>({
+      method: 'POST',
+      url: `${this.o.apiUrl}${path}`,
+      headers: {
+        ...LEGACY_HEADERS,
+        ...requestIdHeader(),
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        ...device,
+        ...opts.headers,
+      },
+      body: JSON.stringify(typeof body === 'function' ? await body(token ?? '') : body),
+      idempotent: READ_ONLY.has(path),
+      maxRetries: opts.maxRetries,
     });
   }
 }

@@ -17,8 +17,12 @@ export interface CreateSessionAnswer {
   message?: string | null;
 }
 
-/** Sends create_session with the device headers given (LegacyApi does that: bearer, pacing, token replay). */
-export type CreateSessionCall = (body: object, deviceHeaders: Record<string, string>) => Promise<CreateSessionAnswer>;
+/**
+ * Sends create_session with the device headers given (LegacyApi does that: bearer, pacing, token
+ * replay). The body is built once the access token is in hand: a refresh on the way rotates the
+ * refresh token the body must carry.
+ */
+export type CreateSessionCall = (body: () => Promise<object>, deviceHeaders: Record<string, string>) => Promise<CreateSessionAnswer>;
 
 export interface DeviceSessionOptions {
   create: CreateSessionCall;
@@ -53,14 +57,12 @@ export class DeviceSession {
 
   constructor(private readonly o: DeviceSessionOptions) {}
 
-  get userId(): string | undefined {
-    return this.userIdValue;
-  }
-  private userIdValue?: string;
+  /** The user the device belongs to, once start() ran (share copies need it for their own drive). */
+  userId?: string;
 
   /** Derive the device from the user and register it (connect does this once). */
   async start(userId: string): Promise<void> {
-    this.userIdValue = userId;
+    this.userId = userId;
     this.key = deviceKey(userId);
     await this.register(this.generation);
   }
@@ -90,8 +92,10 @@ export class DeviceSession {
     for (;;) {
       if (this.refusedInARow >= MAX_REGISTRATIONS) throw this.blocked();
       // create_session does not spend the refresh token, but wants the newest one.
-      const refreshToken = (await this.o.store.load())?.refreshToken ?? '';
-      const body = { deviceName: 'drivemount', modelName: `${os.type()} ${os.arch()}`, nonce: 0, pubKey: key.pubKey, refreshToken };
+      const body = async () => ({
+        deviceName: 'drivemount', modelName: `${os.type()} ${os.arch()}`, nonce: 0, pubKey: key.pubKey,
+        refreshToken: (await this.o.store.load())?.refreshToken ?? '',
+      });
       let a: CreateSessionAnswer;
       this.registrations++;
       try {
