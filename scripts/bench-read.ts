@@ -1,5 +1,5 @@
 // Read benchmark: figures side by side with their limits, in one run, on loopback.
-//   node dist/scripts/bench-read.js [--driver onedrive|aliyundrive|onedrive-share] [--size-mib 1024] [--keep]
+//   node dist/scripts/bench-read.js [--driver onedrive|aliyundrive|aliyundrive-share|onedrive-share] [--size-mib 1024] [--keep]
 // Prints MB/s through the mount vs the same bytes fetched directly over HTTP, unshaped and with
 // the emulator shaped like a cloud download (20 ms latency, 25 MB/s per connection), plus time to
 // first byte and the API calls of an `ls -l` of a 5,000-entry folder.
@@ -94,9 +94,11 @@ async function main(): Promise<void> {
         service === 'onedrive' ? `${s.children ?? 0} listing pages (5 at $top=1000)`
         : service === 'onedrive-share' ? `${(s.graphql ?? 0) + (s.renderList ?? 0)} listing pages (167 at 30 rows)`
         : service === 'aliyundrive-legacy' ? `${s.legacyList ?? 0} listing pages (25 at limit 200)`
+        : service === 'aliyundrive-share' ? `${s.shareList ?? 0} listing pages (50 at limit 100)`
         : `${s.list ?? 0} listing pages (50 at limit 100)`;
-      // The legacy API's calls are counted apart from the Open API's.
-      row('API calls for ls -l of 5,000 entries', `${(s.api ?? 0) + (s.legacyApi ?? 0)} calls`, pages);
+      // The legacy API's and the share's calls are counted apart from the Open API's.
+      const calls = (s.api ?? 0) + (s.legacyApi ?? 0) + (s.shareList ?? 0) + (s.shareLink ?? 0) + (s.shareToken ?? 0);
+      row('API calls for ls -l of 5,000 entries', `${calls} calls`, pages);
     });
   } finally {
     await emu.stop();

@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../util/errors.js';
 import { startOneDriveEmulator, type OneDriveFaults } from '../emulators/onedrive/server.js';
@@ -33,6 +34,11 @@ export interface EmulateOptions {
   rateLimits?: boolean;
   /** Aliyundrive legacy API: lifetime of device sessions. */
   deviceSessionTtl?: string;
+  /** Aliyundrive share: the sharing user's own drive stays in --root; the caller's drive, the share's password, token lifetime, downloads. */
+  ownRoot?: string;
+  sharePassword?: string;
+  shareTokenTtl?: string;
+  shareDownloads?: string;
   /** OneDrive share: the link's password, cookie lifetime, listing page size. */
   password?: string;
   cookieTtl?: string;
@@ -45,15 +51,16 @@ export interface EmulateOptions {
  * on stdout once listening (url, port, credentials) so scripts and tests can connect to it.
  */
 export async function emulateCommand(service: string, o: EmulateOptions): Promise<void> {
-  if (service !== 'onedrive' && service !== 'aliyundrive' && service !== 'aliyundrive-legacy' && service !== 'onedrive-share') {
-    throw new ConfigError(`unknown service "${service}" (available: onedrive, aliyundrive, aliyundrive-legacy, onedrive-share)`);
-  }
+  const known = ['onedrive', 'aliyundrive', 'aliyundrive-legacy', 'aliyundrive-share', 'onedrive-share'];
+  if (!known.includes(service)) throw new ConfigError(`unknown service "${service}" (available: ${known.join(', ')})`);
   const root = path.resolve(o.root);
   const st = await fs.stat(root).catch(() => undefined);
   if (!st?.isDirectory()) throw new ConfigError(`--root ${root} is not a folder`);
   if (service === 'aliyundrive') return emulateAliyundrive(root, o);
   // The same emulator, announcing a legacy (mobile app) refresh token.
   if (service === 'aliyundrive-legacy') return emulateAliyundrive(root, o, 'legacy');
+  // Again with legacy tokens; --root is the shared content (another user's drive), --own-root the caller's drive.
+  if (service === 'aliyundrive-share') return emulateAliyundrive(root, o, 'legacy', true);
   if (service === 'onedrive-share') return emulateShare(root, o, { num, announce, untilSignalled });
   const faults: Partial<OneDriveFaults> = {};
   const set = <K extends keyof OneDriveFaults>(k: K, v: number | undefined) => {
@@ -91,7 +98,7 @@ export async function emulateCommand(service: string, o: EmulateOptions): Promis
   await emu.close();
 }
 
-async function emulateAliyundrive(root: string, o: EmulateOptions, tokenKind: 'open' | 'legacy' = 'open'): Promise<void> {
+async function emulateAliyundrive(root: string, o: EmulateOptions, tokenKind: 'open' | 'legacy' = 'open', share = false): Promise<void> {
   const faults: Partial<AliyundriveFaults> = {};
   const set = <K extends keyof AliyundriveFaults>(k: K, v: AliyundriveFaults[K] | undefined) => {
     if (v !== undefined) faults[k] = v;
@@ -110,9 +117,10 @@ async function emulateAliyundrive(root: string, o: EmulateOptions, tokenKind: 'o
   set('quotaTotal', num(o.quota, '--quota'));
   if (o.rateLimits === false) set('enforceRateLimits', false);
   set('deviceSessionTtlSec', num(o.deviceSessionTtl, '--device-session-ttl'));
+  const shareOpts = share ? await shareOptions(root, o) : undefined;
   const emu = await startAliyundriveEmulator({
     tokenKind,
-    root,
+    ...(shareOpts ?? { root }),
     backupRoot: o.backupRoot ? path.resolve(o.backupRoot) : undefined,
     port: num(o.port, '--port') ?? 0,
     host: o.host,
@@ -124,9 +132,24 @@ async function emulateAliyundrive(root: string, o: EmulateOptions, tokenKind: 'o
   announce({
     url: emu.url, port: emu.port, clientId: emu.clientId, clientSecret: emu.clientSecret, refreshToken: emu.refreshToken,
     renewApiUrl: emu.renewApiUrl, driveIds: emu.driveIds, legacyRefreshToken: emu.legacyRefreshToken,
+    ...(share ? { shareId: emu.shareId, sharePassword: emu.sharePassword, shareDriveId: emu.shareDriveId, ownRoot: shareOpts!.root } : {}),
   });
   await untilSignalled();
   await emu.close();
+  if (shareOpts?.ownTemp) await fs.rm(shareOpts.root, { recursive: true, force: true });
+}
+
+/** `emulate aliyundrive-share`: the shared folder, the caller's own drive (a temp folder unless --own-root) and the share's knobs. */
+async function shareOptions(shareRoot: string, o: EmulateOptions) {
+  const downloads = o.shareDownloads ?? 'refused';
+  if (downloads !== 'refused' && downloads !== 'working') throw new ConfigError(`--share-downloads takes refused or working, got "${downloads}"`);
+  const ownTemp = o.ownRoot === undefined;
+  const root = ownTemp ? await fs.mkdtemp(path.join(os.tmpdir(), 'drivemount-aliyun-own-')) : path.resolve(o.ownRoot!);
+  const ttl = num(o.shareTokenTtl, '--share-token-ttl');
+  return {
+    root, ownTemp, shareRoot, sharePassword: o.sharePassword,
+    share: { shareDownloads: downloads as 'refused' | 'working', ...(ttl ? { shareTokenTtlSec: ttl } : {}) },
+  };
 }
 
 function num(v: string | undefined, flag: string): number | undefined {

@@ -3,6 +3,7 @@ import { aliyundriveDescriptor } from './aliyundrive/descriptor.js';
 import { aliyundriveLegacyDescriptor } from './aliyundrive/legacy/descriptor.js';
 import { oneDriveDescriptor } from './onedrive/descriptor.js';
 import { oneDriveShareDescriptor } from './onedrive-share/descriptor.js';
+import { aliyundriveShareDescriptor } from './aliyundrive/share/descriptor.js';
 
 /** Every driver, one line each. Adding a service: its folder under src/drives/ and a line here. */
 export const DRIVERS: readonly DriverDescriptor<any, any>[] = [
@@ -10,6 +11,7 @@ export const DRIVERS: readonly DriverDescriptor<any, any>[] = [
   aliyundriveDescriptor,
   oneDriveShareDescriptor,
   aliyundriveLegacyDescriptor,
+  aliyundriveShareDescriptor,
 ];
 
 export function driverTypes(): string[] {

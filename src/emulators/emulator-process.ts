@@ -18,6 +18,8 @@ export interface EmulatorInfo {
   /** OneDrive share: the share link to open, and its password if it has one. */
   shareUrl?: string;
   sharePassword?: string;
+  /** Aliyundrive share: the id of the share the emulator made of its share root. */
+  shareId?: string;
 }
 
 export interface EmulatorProcess {

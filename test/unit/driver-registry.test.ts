@@ -26,7 +26,7 @@ function keysParseAccepts(d: (typeof DRIVERS)[number]): string[] {
 
 test('registry: types are unique and keep the names users have in their config files', () => {
   const types = DRIVERS.map((d) => d.type);
-  assert.deepEqual(types, ['onedrive', 'aliyundrive-open', 'onedrive-share', 'aliyundrive']);
+  assert.deepEqual(types, ['onedrive', 'aliyundrive-open', 'onedrive-share', 'aliyundrive', 'aliyundrive-share']);
   assert.equal(new Set(DRIVERS.map((d) => d.emulator.service)).size, DRIVERS.length);
 });
 

@@ -49,6 +49,8 @@ import { type AliyundriveFaults, FaultSettings, STAT_KEYS } from './settings.js'
 import { UrlSigner } from './signer.js';
 import { AliDrive } from './store.js';
 import { UploadManager, UPLOAD_PREFIX } from './uploads.js';
+import { copyFromShare, handleShareAdmin, handleShareApi, handleShareBatch, isShareAdminRoute, isShareBatch, isShareRoute, SHARE_STAT_KEYS } from './share-api.js';
+import { ShareRegistry, type ShareSettings } from './shares.js';
 import { handleUserInfo, USER_INFO_PATH } from './user-info.js';
 
 export type { AccountState, AliyundriveFaults } from './settings.js';
@@ -72,6 +74,11 @@ export interface AliyundriveEmulatorOptions {
   /** If given, a valid refresh token from the start (else one is minted). */
   initialRefreshToken?: string;
   faults?: Partial<AliyundriveFaults>;
+  /** Folder backing another user's drive whose root is shared by link (share-api.ts); no shares without it. */
+  shareRoot?: string;
+  /** The password (extraction code) of that share. */
+  sharePassword?: string;
+  share?: Partial<ShareSettings>;
   /** Which kind of refresh token `refreshToken` and /_emulator/refresh-token give: Open (default) or legacy. */
   tokenKind?: 'open' | 'legacy';
 }
@@ -90,6 +97,13 @@ export interface AliyundriveEmulator {
   renewApiUrl: string;
   driveIds: { default: string; resource: string; backup: string };
   setFaults(f: Partial<AliyundriveFaults>): void;
+  /** With shareRoot: the share of its root, and the sharer's drive id. */
+  shareId?: string;
+  sharePassword?: string;
+  shareDriveId?: string;
+  shares?: ShareRegistry;
+  /** The `/file/copy` sub-request with share_id, as a batch route runs it (the bearer already admitted). */
+  shareCopy?(shareToken: string | undefined, body: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }>;
   stats(): Record<string, number>;
   resetStats(): void;
   /** Closes the server and all open sockets promptly, and removes staging areas. */
@@ -128,7 +142,7 @@ export async function startAliyundriveEmulator(opts: AliyundriveEmulatorOptions)
   const backup = new AliDrive(backupRoot, backupId);
   const userId = digest(`user:${resourceRoot}`).subarray(0, 16).toString('hex');
 
-  const stats = new Stats(STAT_KEYS);
+  const stats = new Stats([...STAT_KEYS, ...SHARE_STAT_KEYS]);
   const auth = new AuthState({ clientId, clientSecret, userId, accessTokenTtlSec: () => faults.get().accessTokenTtlSec });
   const legacyAuth = new LegacyAuth(() => faults.get().accessTokenTtlSec);
   auth.onRevoke(() => legacyAuth.revokeAll());
@@ -172,6 +186,8 @@ export async function startAliyundriveEmulator(opts: AliyundriveEmulatorOptions)
     uploads: undefined as unknown as UploadManager,
   };
   ctx.uploads = new UploadManager(ctx);
+  const shares = shareRegistry(opts, [resource.driveId, backup.driveId]);
+  const share = shares?.create('root', opts.sharePassword);
   const setFaults = (f: Partial<AliyundriveFaults>): void => {
     faults.update(f);
   };
@@ -179,12 +195,15 @@ export async function startAliyundriveEmulator(opts: AliyundriveEmulatorOptions)
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const { path: rawPath, query } = splitTarget(req.url);
     try {
+      if (shares && isShareAdminRoute(rawPath)) return await handleShareAdmin(shares, req, res, rawPath);
       if (rawPath === DROP_SESSIONS_PATH) {
         ctx.legacy.sessions.drop();
         return sendEmpty(res, 204);
       }
       if (rawPath.startsWith(ADMIN_PREFIX)) return await handleAdmin(ctx, req, res, rawPath, setFaults, legacyTokens ? () => legacyAuth.mint() : undefined);
       await sleep(faults.get().latencyMs);
+      if (shares && isShareRoute(rawPath)) return await handleShareApi(ctx, shares, req, res, rawPath, query);
+      if (shares && isShareBatch(rawPath, req)) return await handleShareBatch(ctx, shares, req, res);
       if (rawPath.startsWith(API_PREFIX)) return await handleApi(ctx, req, res, rawPath);
       if (rawPath === LEGACY_TOKEN_PATH) return await handleLegacyToken(ctx, req, res);
       if (isLegacyPath(rawPath)) return await handleLegacyApi(ctx, req, res, rawPath);
@@ -241,6 +260,11 @@ export async function startAliyundriveEmulator(opts: AliyundriveEmulatorOptions)
     renewApiUrl: `${ctx.url}${RENEW_PATH}`,
     driveIds: { default: ctx.drives.default.driveId, resource: resource.driveId, backup: backup.driveId },
     setFaults,
+    shareId: share?.id,
+    sharePassword: share?.password,
+    shareDriveId: shares?.drive.driveId,
+    shares,
+    shareCopy: shares ? (t, b) => copyFromShare(ctx, shares, t, b) : undefined,
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),
     close: () => {
@@ -249,9 +273,19 @@ export async function startAliyundriveEmulator(opts: AliyundriveEmulatorOptions)
         await ctx.uploads.close();
         await resource.staging.dispose();
         await backup.staging.dispose();
+        await shares?.drive.staging.dispose();
         if (ownBackup) rmSync(ownBackup, { recursive: true, force: true });
       })();
       return closing;
     },
   };
+}
+
+/** The sharer's drive: another user's, with its own id, never among the caller's drives. */
+function shareRegistry(opts: AliyundriveEmulatorOptions, taken: string[]): ShareRegistry | undefined {
+  if (opts.shareRoot === undefined) return undefined;
+  const root = checkedDir(opts.shareRoot);
+  let id = driveIdFor('share', root);
+  while (taken.includes(id)) id = String(Number(id) + 1);
+  return new ShareRegistry(new AliDrive(root, id), opts.share);
 }
