@@ -31,6 +31,7 @@ export class Pacer {
   constructor(private readonly limits: Record<RateClass, number> = RATE_LIMITS) {}
 
   /** Waits for a slot of `cls`; call the returned `done` when the call's answer (or failure) came. */
+  // Every caller must call `done`: a slot not answered is held (up to IN_FLIGHT_MAX_MS).
   async take(cls: RateClass): Promise<() => void> {
     for (;;) {
       const now = Date.now();

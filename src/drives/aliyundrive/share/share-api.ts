@@ -26,14 +26,16 @@ export class ShareApi {
   /** A share-namespace call with the share token only. */
   anonymous<T>(path: string, body: object, cls: RateClass): Promise<T> {
     return withFreshToken(this.o.tokens, isShareTokenInvalid, async (shareToken) => {
-      await this.o.pacer.take(cls);
-      return this.o.http.json<T>({
-        method: 'POST',
-        url: `${this.o.apiUrl}${path}`,
-        headers: { 'content-type': 'application/json', 'x-canary': SHARE_CANARY, 'x-share-token': shareToken, ...requestIdHeader() },
-        body: JSON.stringify(body),
-        idempotent: READ_ONLY.has(path),
-      });
+      const done = await this.o.pacer.take(cls);
+      return this.o.http
+        .json<T>({
+          method: 'POST',
+          url: `${this.o.apiUrl}${path}`,
+          headers: { 'content-type': 'application/json', 'x-canary': SHARE_CANARY, 'x-share-token': shareToken, ...requestIdHeader() },
+          body: JSON.stringify(body),
+          idempotent: READ_ONLY.has(path),
+        })
+        .finally(done);
     });
   }
 
