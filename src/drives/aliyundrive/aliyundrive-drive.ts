@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { RefreshTokenCredential } from '../../config/credential.js';
 import type { DriveDeps } from '../descriptor.js';
@@ -13,6 +12,7 @@ import { toEntry, type AliyundriveFile, type ListAnswer } from './files.js';
 import { Pacer } from './pacer.js';
 import { aliyundriveExchange } from './tokens.js';
 import { uploadFile } from './upload.js';
+import { asideName, forgetIdsBelow, putBack, removeAside, removeReplaced } from './replaced-items.js';
 import { LivePhotos } from './live-photos.js';
 import { LinkedContent } from '../content/linked-content.js';
 import { forgettingWriter } from '../content/forgetting-writer.js';
@@ -260,7 +260,7 @@ export class AliyundriveDrive implements Drive {
       src,
       { rapid: this.cfg.rapidUpload },
     );
-    if (o.replaces && o.replaces.id !== file.file_id) await this.removeReplaced(path, o.replaces);
+    if (o.replaces && o.replaces.id !== file.file_id) await removeReplaced(() => this.remove(path, o.replaces!));
     return toEntry(file);
   }
 
@@ -312,35 +312,23 @@ export class AliyundriveDrive implements Drive {
       }
       moveDone = true; // from here on the rename has happened: nothing below may undo or fail it
       if (replaces) {
-        await this.removeReplaced(to, replaces).catch((e: unknown) => {
+        await removeReplaced(() => this.remove(to, replaces!)).catch((e: unknown) => {
           this.deps.log.warn({ path: to, err: (e as Error).message }, `renamed, but the file it replaced could not be removed: two items named ${dst.name} are now in that folder`);
         });
       }
-      if (aside) await this.removeAside(to, aside);
+      if (aside) await removeAside(this.deps.log, to, () => this.remove(to, aside!));
       const got = await this.api.call<AliyundriveFile>('openFile/get', { drive_id: this.driveId, file_id: entry.id }).catch(() => undefined);
       const moved = !got ? { ...entry, name: dst.name } : got.file_extension === 'livp' ? { ...this.livp.present(got), name: dst.name } : toEntry(got);
-      this.forgetBelow(from);
+      forgetIdsBelow(this.ids, from);
       if (moved.isDir) this.ids.set(to, entry.id);
       return moved;
     } catch (e) {
-      if (aside && !moveDone) await this.putBack(to, aside);
+      if (aside && !moveDone) {
+        const back = aside;
+        await putBack(this.deps.log, to, () => this.api.call('openFile/update', { drive_id: this.driveId, file_id: back.id, name: dst.name, check_name_mode: 'refuse' }));
+      }
       throw aliyundriveError(e, `rename ${from} → ${to}`);
     }
-  }
-
-  /** The replaced folder, once the move is done. It was empty; failing to remove it fails nothing. */
-  private async removeAside(path: string, folder: RemoteEntry): Promise<void> {
-    await this.removeReplaced(path, folder).catch((e: unknown) => {
-      this.deps.log.warn({ path, err: (e as Error).message }, `the folder replaced by a rename could not be removed; it stays beside ${path} under a name ending ".drivemount-replaced-…"`);
-    });
-  }
-
-  /** A move failed after its target folder stepped aside: the target gets its name back. */
-  private async putBack(path: string, folder: RemoteEntry): Promise<void> {
-    const name = splitPath(path).name;
-    await this.api.call('openFile/update', { drive_id: this.driveId, file_id: folder.id, name, check_name_mode: 'refuse' }).catch((e: unknown) => {
-      this.deps.log.error({ path, err: (e as Error).message }, `a failed rename could not give ${path} its name back: it is beside it under a name ending ".drivemount-replaced-…"`);
-    });
   }
 
   private async remove(path: string, entry: RemoteEntry): Promise<void> {
@@ -352,26 +340,6 @@ export class AliyundriveDrive implements Drive {
     }
     // A folder now at the path with another id is a newer one: what is below it is its own.
     const now = this.ids.get(path);
-    if (entry.isDir && (now === undefined || now === entry.id)) this.forgetBelow(path);
+    if (entry.isDir && (now === undefined || now === entry.id)) forgetIdsBelow(this.ids, path);
   }
-
-  /** The old file a new one replaced; already gone is fine (another client, or a retry, removed it). */
-  private async removeReplaced(path: string, old: RemoteEntry): Promise<void> {
-    try {
-      await this.remove(path, old);
-    } catch (e) {
-      if (!(e instanceof DriveError && e.code === 'ENOENT')) throw e;
-    }
-  }
-
-  private forgetBelow(path: string): void {
-    this.ids.delete(path);
-    const prefix = path + '/';
-    for (const k of [...this.ids.keys()]) if (k.startsWith(prefix)) this.ids.delete(k);
-  }
-}
-
-/** A name no one else uses, for a folder that a rename replaces, while the rename is under way. */
-function asideName(name: string): string {
-  return `${name}.drivemount-replaced-${randomBytes(4).toString('hex')}`;
 }

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { asideName, forgetIdsBelow, putBack, removeAside, removeReplaced } from '../replaced-items.js';
 import type { RefreshTokenCredential } from '../../../config/credential.js';
 import { HttpError } from '../../../http/http-error.js';
 import { DriveError } from '../../../util/errors.js';
@@ -230,7 +230,7 @@ export class LegacyDrive implements Drive {
       src,
       { rapid: this.cfg.rapidUpload, endpoints: LEGACY_UPLOAD, basePartSize: 10 * MiB },
     );
-    if (o.replaces && o.replaces.id !== file.file_id) await this.removeReplaced(path, o.replaces);
+    if (o.replaces && o.replaces.id !== file.file_id) await removeReplaced(() => this.remove(path, o.replaces!));
     return toEntry(file);
   }
 
@@ -275,6 +275,7 @@ export class LegacyDrive implements Drive {
     const dst = splitPath(to);
     let replaces = o.replaces?.id === entry.id ? undefined : o.replaces;
     let aside: RemoteEntry | undefined;
+    let moveDone = false;
     try {
       if (replaces?.isDir) {
         // The service never puts a folder in a folder's place: the (empty) target steps aside
@@ -293,28 +294,20 @@ export class LegacyDrive implements Drive {
         name = (await this.get(entry.id)).name;
       }
       if (name !== dst.name) await this.rename(entry.id, dst.name, mode);
-      if (replaces) await this.removeReplaced(to, replaces);
-      if (aside) await this.removeAside(to, aside);
+      moveDone = true; // from here on the rename has happened: nothing below may undo it
+      if (replaces) await removeReplaced(() => this.remove(to, replaces!));
+      if (aside) await removeAside(this.deps.log, to, () => this.remove(to, aside!));
       const moved = toEntry(await this.get(entry.id));
-      this.forgetBelow(from);
+      forgetIdsBelow(this.ids, from);
       if (moved.isDir) this.ids.set(to, entry.id);
       return moved;
     } catch (e) {
-      if (aside) await this.putBack(to, aside);
+      if (aside && !moveDone) {
+        const back = aside;
+        await putBack(this.deps.log, to, () => this.rename(back.id, dst.name, 'refuse'));
+      }
       throw aliyundriveError(e, `rename ${from} → ${to}`);
     }
-  }
-
-  private async removeAside(path: string, folder: RemoteEntry): Promise<void> {
-    await this.removeReplaced(path, folder).catch((e: unknown) => {
-      this.deps.log.warn({ path, err: (e as Error).message }, `the folder replaced by a rename could not be removed; it stays beside ${path} under a name ending ".drivemount-replaced-…"`);
-    });
-  }
-
-  private async putBack(path: string, folder: RemoteEntry): Promise<void> {
-    await this.rename(folder.id, splitPath(path).name, 'refuse').catch((e: unknown) => {
-      this.deps.log.error({ path, err: (e as Error).message }, `a failed rename could not give ${path} its name back: it is beside it under a name ending ".drivemount-replaced-…"`);
-    });
   }
 
   private async remove(path: string, entry: RemoteEntry): Promise<void> {
@@ -325,24 +318,6 @@ export class LegacyDrive implements Drive {
       throw aliyundriveError(e, `remove ${path}`);
     }
     const now = this.ids.get(path);
-    if (entry.isDir && (now === undefined || now === entry.id)) this.forgetBelow(path);
+    if (entry.isDir && (now === undefined || now === entry.id)) forgetIdsBelow(this.ids, path);
   }
-
-  private async removeReplaced(path: string, old: RemoteEntry): Promise<void> {
-    try {
-      await this.remove(path, old);
-    } catch (e) {
-      if (!(e instanceof DriveError && e.code === 'ENOENT')) throw e;
-    }
-  }
-
-  private forgetBelow(path: string): void {
-    this.ids.delete(path);
-    const prefix = path + '/';
-    for (const k of [...this.ids.keys()]) if (k.startsWith(prefix)) this.ids.delete(k);
-  }
-}
-
-function asideName(name: string): string {
-  return `${name}.drivemount-replaced-${randomBytes(4).toString('hex')}`;
 }
