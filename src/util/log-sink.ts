@@ -3,7 +3,19 @@ import path from 'node:path';
 
 /** How long one line may wait on a full non-blocking pipe (EAGAIN) before it is dropped. */
 const EAGAIN_BUDGET_MS = 1000;
+const EAGAIN_STEP_MS = 5;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+const sleepSync = (ms: number): void => void Atomics.wait(sleeper, 0, 0, ms);
+
+export interface LogSinkOptions {
+  /** Where lines go after the target fails (default stderr). */
+  fallbackFd?: number;
+  /** Blocks the thread for `ms`; replaceable so tests can count the waits. */
+  sleep?: (ms: number) => void;
+}
+
+/** How a write ended: done, the pipe stayed full (`wrote` bytes of the text went out), or an error. */
+type WriteResult = { done: true } | { full: true; wrote: number } | { error: NodeJS.ErrnoException };
 
 /**
  * Where log lines go: a file or a file descriptor, written synchronously, and never throwing.
@@ -11,17 +23,30 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  * a revoked file) must not take the request — or the process — down with it. On the first
  * failure one line on stderr says so and the rest of the log goes to stderr; when stderr
  * itself fails, lines are dropped silently.
+ *
+ * A pipe whose reader stopped reading (a stuck `| less`, a paused log collector) is not a
+ * failure, but it must not stall the mount either: the first line that finds it full waits up
+ * to a second; from then on a line that finds it full is dropped at once and counted, and the
+ * first line that gets through again is preceded by how many were lost.
  */
 export class LogSink {
   private fd: number;
   private failed = false;
   private readonly ownsFd: boolean;
+  private readonly fallbackFd: number;
+  private readonly sleep: (ms: number) => void;
+  /** Lines lost since the pipe was found full; > 0 means congested: do not wait. */
+  private dropped = 0;
+  /** A line was cut off part-way: the next text must start on a line of its own. */
+  private midLine = false;
 
   constructor(
     private readonly target: number | string,
     private readonly format: (line: string) => string = (l) => l,
-    private readonly fallbackFd = 2,
+    opts: LogSinkOptions = {},
   ) {
+    this.fallbackFd = opts.fallbackFd ?? 2;
+    this.sleep = opts.sleep ?? sleepSync;
     if (typeof target === 'number') {
       this.fd = target;
       this.ownsFd = false;
@@ -40,8 +65,23 @@ export class LogSink {
     } catch {
       text = line; // a formatter bug must not lose the line either
     }
-    const err = writeFully(this.fd, text);
-    if (err && !this.failed) this.switchToFallback(err, text);
+    const congested = this.dropped > 0;
+    const notice = congested
+      ? `drivemount: ${this.dropped} log line${this.dropped === 1 ? '' : 's'} dropped: the log reader was not keeping up\n`
+      : '';
+    const out = (this.midLine ? '\n' : '') + notice + text;
+    const r = writeFully(this.fd, out, congested ? 0 : EAGAIN_BUDGET_MS, this.sleep);
+    if ('done' in r) {
+      this.dropped = 0;
+      this.midLine = false;
+    } else if ('full' in r) {
+      this.dropped++;
+      if (r.wrote > 0) this.midLine = true;
+    } else {
+      this.dropped = 0;
+      this.midLine = false;
+      if (!this.failed) this.switchToFallback(r.error, text);
+    }
     return true;
   }
 
@@ -57,29 +97,26 @@ export class LogSink {
       }
     }
     this.fd = this.fallbackFd;
-    writeFully(this.fd, `drivemount: cannot write the log to ${where} (${err.code ?? err.message}); logging to stderr from now on\n`);
-    writeFully(this.fd, text);
+    const notice = `drivemount: cannot write the log to ${where} (${err.code ?? err.message}); logging to stderr from now on\n`;
+    writeFully(this.fd, notice + text, EAGAIN_BUDGET_MS, this.sleep);
   }
 }
 
-/** Write all of `text`; the error that stopped it, if any (never thrown). */
-function writeFully(fd: number, text: string): NodeJS.ErrnoException | undefined {
-  let buf = Buffer.from(text, 'utf8');
+/** Write all of `text`, waiting at most `budgetMs` in all while the pipe is full; never throws. */
+function writeFully(fd: number, text: string, budgetMs: number, sleep: (ms: number) => void): WriteResult {
+  const all = Buffer.from(text, 'utf8');
+  let buf = all;
   let waitedMs = 0;
   while (buf.length > 0) {
     try {
-      const n = writeSync(fd, buf);
-      buf = buf.subarray(n);
+      buf = buf.subarray(writeSync(fd, buf));
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      // A non-blocking pipe whose reader is slow: wait a little, then give up on this line only.
-      if (err.code === 'EAGAIN' && waitedMs < EAGAIN_BUDGET_MS) {
-        Atomics.wait(sleeper, 0, 0, 5);
-        waitedMs += 5;
-        continue;
-      }
-      return err.code === 'EAGAIN' ? undefined : err;
+      if (err.code !== 'EAGAIN') return { error: err };
+      if (waitedMs >= budgetMs) return { full: true, wrote: all.length - buf.length };
+      sleep(EAGAIN_STEP_MS);
+      waitedMs += EAGAIN_STEP_MS;
     }
   }
-  return undefined;
+  return { done: true };
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fs, openSync, closeSync } from 'node:fs';
+import { promises as fs, openSync, closeSync, constants, readSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { chooseLogFormat, createLogger } from '../../src/util/log.js';
@@ -59,7 +60,7 @@ test('a log file that cannot be written (ENOSPC: /dev/full) never throws: one li
   const fallback = path.join(dir, 'stderr');
   const fd = openSync(fallback, 'w');
   try {
-    const sink = new LogSink('/dev/full', undefined, fd);
+    const sink = new LogSink('/dev/full', undefined, { fallbackFd: fd });
     assert.doesNotThrow(() => sink.write('{"msg":"one"}\n'));
     assert.doesNotThrow(() => sink.write('{"msg":"two"}\n'));
   } finally {
@@ -75,10 +76,68 @@ test('a log file that cannot be written (ENOSPC: /dev/full) never throws: one li
 test('when the fallback fails too, lines are dropped without an error', () => {
   const fd = openSync('/dev/full', 'w');
   try {
-    const sink = new LogSink(fd, undefined, fd);
+    const sink = new LogSink(fd, undefined, { fallbackFd: fd });
     assert.doesNotThrow(() => sink.write('{"msg":"lost"}\n'));
     assert.doesNotThrow(() => sink.write('{"msg":"lost too"}\n'));
   } finally {
     closeSync(fd);
+  }
+});
+
+test('a pipe whose reader stopped: one line waits, later ones are dropped at once and counted, the count is logged when it drains', async () => {
+  const dir = await tmpdir();
+  const fifo = path.join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const rd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const wr = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  const sleeps: number[] = [];
+  try {
+    // Fill the pipe to the brim, as a reader that stopped would leave it.
+    const block = Buffer.alloc(4096, 0x2e);
+    for (;;) {
+      try {
+        writeSync(wr, block);
+      } catch {
+        break;
+      }
+    }
+    for (;;) {
+      try {
+        writeSync(wr, 'x');
+      } catch {
+        break;
+      }
+    }
+    const sink = new LogSink(wr, undefined, { fallbackFd: wr, sleep: (ms) => void sleeps.push(ms) });
+    sink.write('{"msg":"first"}\n');
+    const waitedFirst = sleeps.reduce((a, b) => a + b, 0);
+    assert.ok(waitedFirst >= 1000, `the first line waited only ${waitedFirst} ms for the reader`);
+    for (let i = 0; i < 20; i++) sink.write(`{"msg":"more ${i}"}\n`);
+    assert.equal(sleeps.reduce((a, b) => a + b, 0), waitedFirst, 'a line waited on a pipe already known to be full');
+    // The reader comes back and drains the pipe.
+    const drain = Buffer.alloc(1 << 16);
+    for (;;) {
+      try {
+        if (readSync(rd, drain) === 0) break;
+      } catch {
+        break;
+      }
+    }
+    sink.write('{"msg":"after"}\n');
+    const got: string[] = [];
+    for (;;) {
+      try {
+        const n = readSync(rd, drain);
+        if (n === 0) break;
+        got.push(drain.subarray(0, n).toString('utf8'));
+      } catch {
+        break;
+      }
+    }
+    assert.equal(got.join(''), 'drivemount: 21 log lines dropped: the log reader was not keeping up\n{"msg":"after"}\n');
+  } finally {
+    closeSync(wr);
+    closeSync(rd);
+    await fs.rm(dir, { recursive: true });
   }
 });
