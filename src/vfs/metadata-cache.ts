@@ -72,6 +72,8 @@ export class MetadataCache {
   private readonly changedDuringListing = new Map<string, Map<string, RemoteEntry | typeof MISSING>>();
   /** Paths changed through the mount while a stat of them was on its way (its answer is older). */
   private readonly changedDuringStat = new Set<string>();
+  /** Folders reported changed while a listing of them was on its way: that answer is not kept. */
+  private readonly listedTooEarly = new Set<string>();
 
   /**
    * id → mount path of every item seen in a listing or a stat, and of every listed folder, so
@@ -218,9 +220,10 @@ export class MetadataCache {
           if (e === MISSING) map.delete(name);
           else map.set(name, e);
         }
-        if (gen === this.generation) this.setListing(path, dir.id, map);
+        if (gen === this.generation && !this.listedTooEarly.has(path)) this.setListing(path, dir.id, map);
         return map;
       } finally {
+        this.listedTooEarly.delete(path);
         this.changedDuringListing.delete(path);
       }
     });
@@ -300,6 +303,7 @@ export class MetadataCache {
       if (pl.from !== undefined && pl.from !== pl.to && !untouchable(pl.from)) {
         this.dropRemote(pl.from);
       }
+      if (pl.to !== null && pl.entry?.isDir) this.folderChanged(pl.to, pl.entry);
       if (pl.to !== null && pl.entry && !untouchable(pl.to)) {
         const before = this.cachedEntry(pl.to);
         if (before === MISSING) this.entries.delete(pl.to);
@@ -310,6 +314,19 @@ export class MetadataCache {
       out.push({ id: pl.id, entry: pl.to === null ? undefined : pl.entry });
     }
     return out;
+  }
+
+  /**
+   * A folder the service reports with a new version: its listing is read again when next asked
+   * for. Its children's own reports may not explain every change (an item made and removed
+   * between two polls is reported by neither round), and one listing settles it.
+   */
+  private folderChanged(path: string, e: RemoteEntry): void {
+    const before = path === '/' ? this.entries.peek('/') : this.cachedEntry(path);
+    const was = before !== undefined && before !== MISSING ? before.version : undefined;
+    if (was !== undefined && was === e.version) return;
+    this.dirs.delete(path);
+    if (this.inflightDirs.has(path)) this.listedTooEarly.add(path);
   }
 
   /** The service says `path` is no longer there. */

@@ -146,3 +146,15 @@ test('cached listings are bounded by approximate bytes, least recently used firs
   await c.list('/d0');
   assert.equal(calls.list, before + 1, 'the oldest was dropped');
 });
+
+test('a folder reported with a new version is listed again (its children may not explain every change)', async () => {
+  const { c, calls, tree } = await seeded();
+  delete tree['/a/f']; // made and removed between two polls: no report of its own
+  c.applyRemote([item({ ...entry('A', 'a', true), version: 'changed' }, 'R')], c.changeMark());
+  const before = calls.list;
+  assert.deepEqual(await names(c, '/a'), []);
+  assert.equal(calls.list, before + 1);
+  c.applyRemote([item({ ...entry('A', 'a', true), version: 'changed' }, 'R')], c.changeMark());
+  await c.list('/a');
+  assert.equal(calls.list, before + 1, 'the same version again keeps the listing');
+});
