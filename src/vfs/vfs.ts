@@ -14,6 +14,7 @@ import { cacheRoot } from '../util/paths.js';
 import { checkFileSize, checkNameLength, checkNewName } from './posix-limits.js';
 import { isHideRename, UnlinkedOpenFiles, type UnlinkedOpen } from './unlinked-open.js';
 import { ChangePoller } from './change-poller.js';
+import { DEFAULT_WALK_AHEAD, WalkAhead } from './walk-ahead.js';
 import type { AppliedChange } from './metadata-cache.js';
 
 export interface VfsOptions {
@@ -35,6 +36,8 @@ export interface VfsOptions {
   pathlessHandles: boolean;
   /** How often the drive's change feed is polled, where it has one (0 = never). */
   pollIntervalMs: number;
+  /** Listings fetched at once ahead of a program walking a tree (0 = none). */
+  walkAheadListings: number;
 }
 
 export const DEFAULT_VFS_OPTIONS: VfsOptions = {
@@ -47,6 +50,7 @@ export const DEFAULT_VFS_OPTIONS: VfsOptions = {
   cacheDir: cacheRoot(),
   pathlessHandles: true,
   pollIntervalMs: 60_000,
+  walkAheadListings: DEFAULT_WALK_AHEAD.concurrency,
 };
 
 export interface OpenFlags {
@@ -84,6 +88,8 @@ export class Vfs {
   private quotaCache?: { at: number; value: Promise<Quota> };
   /** Applies the drive's change feed to the caches (drives that have one, when polling is on). */
   readonly poller?: ChangePoller;
+  /** Lists folders ahead of programs that walk a tree. */
+  readonly walkAhead: WalkAhead;
 
   constructor(
     readonly drive: Drive,
@@ -95,6 +101,7 @@ export class Vfs {
     this.pool = new BufferPool(Math.min(opts.readAheadMemory, 256 << 20));
     this.staged = new StagedFiles({ drive, log, metadata: this.metadata, staging: new StagingArea(opts.cacheDir) });
     this.ns = new NamespaceOps(drive, this.metadata, this.staged);
+    this.walkAhead = new WalkAhead((p) => this.metadata.list(p), log, { ...DEFAULT_WALK_AHEAD, concurrency: opts.walkAheadListings });
     const feed = opts.pollIntervalMs > 0 ? drive.changes?.() : undefined;
     if (feed) {
       this.poller = new ChangePoller(feed, this.metadata, log, {
@@ -145,7 +152,9 @@ export class Vfs {
 
   async readdir(path: string): Promise<RemoteEntry[]> {
     checkNameLength(path);
-    return this.metadata.list(path);
+    const children = await this.metadata.list(path);
+    this.walkAhead.programListed(path, children);
+    return children;
   }
 
   async open(path: string, flags: OpenFlags): Promise<number> {
@@ -392,6 +401,7 @@ export class Vfs {
 
   async close(): Promise<void> {
     await this.poller?.stop();
+    this.walkAhead.stop();
     for (const fh of [...this.handles.keys()]) await this.release(fh);
   }
 
