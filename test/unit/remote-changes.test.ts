@@ -4,46 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MetadataCache, entryBytes } from '../../src/vfs/metadata-cache.js';
 import { placeChanges } from '../../src/vfs/change-placement.js';
-import type { Drive, RemoteChange, RemoteEntry } from '../../src/drives/types.js';
-import { DriveError } from '../../src/util/errors.js';
+import type { RemoteChange, RemoteEntry } from '../../src/drives/types.js';
+import { fakeDrive } from './fake-tree-drive.js';
 
 const entry = (id: string, name: string, isDir = false, size = 1): RemoteEntry => ({ id, name, isDir, size, mtimeMs: 1000, birthtimeMs: 1000, version: `v${size}` });
 const item = (e: RemoteEntry, parentId: string): RemoteChange => ({ kind: 'item', entry: e, parentId });
-
-/** A tree by path; counts listings. */
-function fakeDrive(tree: Record<string, RemoteEntry>) {
-  const calls = { list: 0, stat: 0 };
-  const drive = {
-    name: 'fake',
-    capabilities: { caseInsensitive: true, linksInListing: false, pathLookup: true },
-    async connect() {},
-    async stat(p: string) {
-      calls.stat++;
-      const e = tree[p];
-      if (!e) throw new DriveError('ENOENT', p);
-      return e;
-    },
-    async list(p: string) {
-      calls.list++;
-      const prefix = p === '/' ? '/' : p + '/';
-      return Object.entries(tree)
-        .filter(([k]) => k !== '/' && k.startsWith(prefix) && !k.slice(prefix.length).includes('/'))
-        .map(([, e]) => e);
-    },
-    // eslint-disable-next-line require-yield
-    async *readRange(): AsyncGenerator<Buffer> {
-      throw new Error('unused');
-    },
-    async quota() {
-      return {};
-    },
-    async about() {
-      return { quota: {} };
-    },
-    async close() {},
-  } satisfies Drive;
-  return { drive, calls };
-}
 
 async function seeded() {
   const tree: Record<string, RemoteEntry> = {
