@@ -327,6 +327,11 @@ export class MetadataCache {
     if (was !== undefined && was === e.version) return;
     this.dirs.delete(path);
     if (this.inflightDirs.has(path)) this.listedTooEarly.add(path);
+    // Single stats of its children (the mount's own writes among them) go too: the listing decides.
+    const prefix = path === '/' ? '/' : path + '/';
+    for (const k of [...this.entries.keys()]) {
+      if (k.startsWith(prefix) && k.length > prefix.length && !k.includes('/', prefix.length)) this.entries.delete(k);
+    }
   }
 
   /** The service says `path` is no longer there. */

@@ -39,6 +39,8 @@ after(async () => {
 });
 
 const ls = async (dir: string): Promise<string[]> => (await fs.readdir(dir)).sort();
+/** Generous: the poll interval is 1 s, but a loaded machine may starve the mount for a while. */
+const WAIT_MS = 60_000;
 const gone = (p: string) => fs.stat(p).then(() => false, (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
 
 test('new, changed, renamed, moved and deleted items behind the service show within the interval', async () => {
@@ -55,7 +57,7 @@ test('new, changed, renamed, moved and deleted items behind the service show wit
   await fs.rm(path.join(R, 'dir', 'deleted.txt'));
 
   const want = ['changed.txt', 'new.txt', 'renamed-now.txt', 'sub'];
-  await waitFor(async () => JSON.stringify(await ls(path.join(M, 'dir'))) === JSON.stringify(want), 'the changes in ls');
+  await waitFor(async () => JSON.stringify(await ls(path.join(M, 'dir'))) === JSON.stringify(want), 'the changes in ls', WAIT_MS);
   assert.deepEqual(await ls(path.join(M, 'dir', 'sub')), ['moved.txt']);
   assert.equal((await fs.stat(path.join(M, 'dir', 'changed.txt'))).size, 12);
   assert.equal(await fs.readFile(path.join(M, 'dir', 'changed.txt'), 'utf8'), 'new content\n');
@@ -68,10 +70,10 @@ test('new, changed, renamed, moved and deleted items behind the service show wit
 test('two mounts of one drive see each other\'s changes', async () => {
   assert.deepEqual(await ls(b.mnt), ['big.bin', 'dir']);
   await fs.writeFile(path.join(a.mnt, 'from-a.txt'), 'written through a\n');
-  await waitFor(async () => (await ls(b.mnt)).includes('from-a.txt'), 'a file written through mount a in mount b');
+  await waitFor(async () => (await ls(b.mnt)).includes('from-a.txt'), 'a file written through mount a in mount b', WAIT_MS);
   assert.equal(await fs.readFile(path.join(b.mnt, 'from-a.txt'), 'utf8'), 'written through a\n');
   await fs.rm(path.join(b.mnt, 'from-a.txt'));
-  await waitFor(() => gone(path.join(a.mnt, 'from-a.txt')), 'the removal through mount b in mount a');
+  await waitFor(() => gone(path.join(a.mnt, 'from-a.txt')), 'the removal through mount b in mount a', WAIT_MS);
 });
 
 test('410 resyncRequired drops the cache: changes made before it still show', async () => {
@@ -79,11 +81,11 @@ test('410 resyncRequired drops the cache: changes made before it still show', as
   assert.ok(!(await ls(M)).includes('after-resync.txt'));
   await drive.setFaults({ deltaEpoch: 1 });
   await fs.writeFile(path.join(R, 'after-resync.txt'), 'x\n');
-  await waitFor(() => a.log().includes('lost track of changes'), 'the resync in the log');
-  await waitFor(async () => (await ls(M)).includes('after-resync.txt'), 'the file in ls after the resync');
+  await waitFor(() => a.log().includes('lost track of changes'), 'the resync in the log', WAIT_MS);
+  await waitFor(async () => (await ls(M)).includes('after-resync.txt'), 'the file in ls after the resync', WAIT_MS);
   // Polling goes on with the new token.
   await fs.writeFile(path.join(R, 'after-resync-2.txt'), 'y\n');
-  await waitFor(async () => (await ls(M)).includes('after-resync-2.txt'), 'a later change');
+  await waitFor(async () => (await ls(M)).includes('after-resync-2.txt'), 'a later change', WAIT_MS);
 });
 
 test('an open reader of a file changed on the service reads no byte of the new version', async () => {
@@ -96,7 +98,7 @@ test('an open reader of a file changed on the service reads no byte of the new v
     const before = (await fs.stat(file)).mtimeMs;
     // Rewritten in place (same item id), then seen by the mount.
     await fs.writeFile(path.join(R, 'big.bin'), Buffer.alloc(BIG, 'b'));
-    await waitFor(async () => (await fs.stat(file)).mtimeMs !== before, 'the new version in stat');
+    await waitFor(async () => (await fs.stat(file)).mtimeMs !== before, 'the new version in stat', WAIT_MS);
     const tail = Buffer.alloc(64 * 1024);
     const outcome = await fh.read(tail, 0, tail.length, BIG - tail.length).then(
       (r) => ({ bytes: tail.subarray(0, r.bytesRead) }),

@@ -115,8 +115,10 @@ test('cached listings are bounded by approximate bytes, least recently used firs
 test('a folder reported with a new version is listed again (its children may not explain every change)', async () => {
   const { c, calls, tree } = await seeded();
   delete tree['/a/f']; // made and removed between two polls: no report of its own
+  c.put('/a/f', entry('F', 'f')); // as after a write through the mount
   c.applyRemote([item({ ...entry('A', 'a', true), version: 'changed' }, 'R')], c.changeMark());
   const before = calls.list;
+  await assert.rejects(c.lookup('/a/f'), { code: 'ENOENT' });
   assert.deepEqual(await names(c, '/a'), []);
   assert.equal(calls.list, before + 1);
   c.applyRemote([item({ ...entry('A', 'a', true), version: 'changed' }, 'R')], c.changeMark());
