@@ -298,9 +298,10 @@ export class MetadataCache {
    */
   applyRemote(changes: readonly RemoteChange[], mark: number, keep: (path: string) => boolean = () => false): AppliedChange[] {
     const out: AppliedChange[] = [];
-    const untouchable = (p: string): boolean => p === '/' || (this.localChanges.get(p) ?? 0) > mark || keep(p);
+    const untouchable = (p: string): boolean => (this.localChanges.get(p) ?? 0) > mark || keep(p);
     for (const pl of placeChanges(changes, (id) => this.pathOfId(id))) {
-      if (pl.from !== undefined && pl.from !== pl.to && !untouchable(pl.from)) {
+      // The mounted folder itself never goes (moved or removed, it is still what is mounted).
+      if (pl.from !== undefined && pl.from !== '/' && pl.from !== pl.to && !untouchable(pl.from)) {
         this.dropRemote(pl.from);
       }
       if (pl.to !== null && pl.entry?.isDir) this.folderChanged(pl.to, pl.entry);

@@ -119,7 +119,7 @@ export class Vfs {
     for (const h of this.handles.values()) {
       if (h.kind !== 'read' || !changed.has(h.entry.id)) continue;
       const now = changed.get(h.entry.id);
-      if (now && now.version !== undefined && now.version !== h.entry.version) h.changed = true;
+      if (now && now.version !== undefined && h.entry.version !== undefined && now.version !== h.entry.version) h.changed = true;
     }
   }
 

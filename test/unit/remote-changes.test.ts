@@ -125,3 +125,12 @@ test('a folder reported with a new version is listed again (its children may not
   await c.list('/a');
   assert.equal(calls.list, before + 1, 'the same version again keeps the listing');
 });
+
+test('the mounted folder\'s own entry follows its reports; it is never dropped', async () => {
+  const { c } = await seeded();
+  await c.lookup('/');
+  c.applyRemote([{ kind: 'item', entry: { ...entry('R', 'root', true), mtimeMs: 5000, version: 'new' } }], c.changeMark());
+  assert.equal((await c.lookup('/')).mtimeMs, 5000);
+  c.applyRemote([{ kind: 'deleted', id: 'R' }], c.changeMark());
+  assert.equal((await c.lookup('/')).mtimeMs, 5000);
+});
