@@ -37,6 +37,8 @@ function withMountOptions(cmd: Command): Command {
   return cmd
     .option('--read-only', 'refuse every change with EROFS')
     .option('--dir-cache-time <seconds>', 'how long folder listings and file attributes are trusted', '300')
+    .option('--poll-interval <seconds>', 'how often to ask the service for changes made elsewhere, where it offers a change feed (0 = never)', '60')
+    .option('--walk-ahead <listings>', 'folders listed at once ahead of a program walking a tree (find, du, rsync); 0 = off', '8')
     .option('--attr-timeout <seconds>', 'how long the kernel caches attributes', '1')
     .option('--read-ahead-memory <MiB>', 'memory for read-ahead across all open files', '512')
     .option('--max-read-ahead <MiB>', 'largest read-ahead window of one open file', '64')

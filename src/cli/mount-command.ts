@@ -18,6 +18,10 @@ export interface MountCommandOptions {
   config?: string;
   readOnly?: boolean;
   dirCacheTime: string;
+  /** Seconds between polls of the drive's change feed (0: none). */
+  pollInterval?: string;
+  /** Listings fetched at once ahead of a tree walk (0: none). */
+  walkAhead?: string;
   attrTimeout: string;
   readAheadMemory: string;
   maxReadAhead: string;
@@ -59,6 +63,8 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
     cacheDir: o.cacheDir ? path.resolve(o.cacheDir) : defaultCacheDir(remote.name),
     pathlessHandles: handlesRemovedOpenFiles(),
     dirCacheTtlMs: seconds(o.dirCacheTime, '--dir-cache-time') * 1000,
+    pollIntervalMs: seconds(o.pollInterval ?? '60', '--poll-interval') * 1000,
+    walkAheadListings: o.walkAhead === '0' ? 0 : positive(o.walkAhead ?? '8', '--walk-ahead'),
     readAheadMemory: positive(o.readAheadMemory, '--read-ahead-memory') * MiB,
     prefetch: { ...DEFAULT_PREFETCH, maxWindow: positive(o.maxReadAhead, '--max-read-ahead') * MiB },
   });

@@ -50,6 +50,8 @@ const VALUE_OPTIONS = new Set([
   'cache_dir',
   'attr_timeout',
   'dir_cache_time',
+  'poll_interval',
+  'walk_ahead',
   'read_ahead_memory',
   'max_read_ahead',
   'kernel_read_ahead',

@@ -1,5 +1,5 @@
 import { joinPosix } from '../util/posix-path.js';
-import type { Drive, DriveWriter, Quota, DriveAbout, RemoteEntry, UploadSource } from './types.js';
+import type { ChangeFeed, Drive, DriveWriter, Quota, DriveAbout, RemoteEntry, UploadSource } from './types.js';
 
 /**
  * A drive seen from one of its folders (`drivemount mount NAME:/sub/path`). Works for every
@@ -39,6 +39,10 @@ export class SubtreeDrive implements Drive {
   }
   list(path: string, dir?: RemoteEntry): Promise<RemoteEntry[]> {
     return this.inner.list(this.full(path), dir);
+  }
+  /** The inner drive's feed: it names items by id, which need no prefix. */
+  changes(): ChangeFeed | undefined {
+    return this.inner.changes?.();
   }
   readRange(path: string, entry: RemoteEntry, start: number, end: number, signal?: AbortSignal): AsyncIterable<Buffer> {
     return this.inner.readRange(this.full(path), entry, start, end, signal);

@@ -24,6 +24,7 @@ export interface RemoteEntry {
    * photos): `Drive.learnSize` gives it, and the VFS asks before the entry is shown or read.
    */
   sizeUnknown?: boolean;
+  version?: string;
 }
 
 export interface DownloadLink {
@@ -91,6 +92,30 @@ export interface DriveWriter {
   setModified?(path: string, entry: RemoteEntry, mtimeMs: number): Promise<RemoteEntry>;
 }
 
+/** One item's new state, or its removal, as a change feed reports it. */
+export type RemoteChange =
+  | { kind: 'item'; entry: RemoteEntry; /** Its folder's id; absent for the drive's root. */ parentId?: string }
+  | { kind: 'deleted'; id: string };
+
+/**
+ * One poll of a change feed. `reset`: the service lost track of what we saw (OneDrive's 410
+ * resyncRequired), so anything cached may be wrong; `cursor` then starts from now.
+ */
+export type ChangeRound = { kind: 'changes'; changes: RemoteChange[]; cursor: string } | { kind: 'reset'; cursor: string };
+
+/**
+ * The service's record of changes to the whole drive, by item id, in no particular order (an
+ * item may appear more than once; the last time is its latest state). Items outside the mounted
+ * folder may be reported too: the user of the feed filters by the ids it knows. Cursors may embed
+ * service tokens: never log them.
+ */
+export interface ChangeFeed {
+  /** A cursor for "changes from now on". */
+  start(): Promise<string>;
+  /** Every change since `cursor` (all pages) and the cursor for the next poll. */
+  since(cursor: string): Promise<ChangeRound>;
+}
+
 export interface Drive {
   /** The remote's name, for log lines. */
   readonly name: string;
@@ -110,6 +135,12 @@ export interface Drive {
   readRange(path: string, entry: RemoteEntry, start: number, end: number, signal?: AbortSignal): AsyncIterable<Buffer>;
   /** The entry with its size, for an entry listed with `sizeUnknown` (drivers that list such entries have it). */
   learnSize?(path: string, entry: RemoteEntry): Promise<RemoteEntry>;
+  /**
+   * The drive's change feed, for drivers whose service offers one (OneDrive); undefined where it
+   * is not offered for this drive (then caches expire by time alone). Drivers drop their cached
+   * download links of every item the feed reports.
+   */
+  changes?(): ChangeFeed | undefined;
   quota(): Promise<Quota>;
   about(): Promise<DriveAbout>;
   close(): Promise<void>;

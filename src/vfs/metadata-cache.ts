@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import type { Drive, RemoteEntry } from '../drives/types.js';
+import type { Drive, RemoteChange, RemoteEntry } from '../drives/types.js';
 import { DriveError } from '../util/errors.js';
-import { splitPath } from '../util/posix-path.js';
+import { joinPosix, splitPath } from '../util/posix-path.js';
+import { placeChanges } from './change-placement.js';
 
 export interface MetadataCacheOptions {
   /** How long listings and stats are trusted (rclone's --dir-cache-time). */
@@ -12,6 +13,32 @@ export interface MetadataCacheOptions {
   maxDirs?: number;
   /** Single stats kept at most. */
   maxEntries?: number;
+  /**
+   * Approximate bytes all cached listings may take (least recently used go first). One listing
+   * may take all of it: a folder bigger than that is listed again on every miss.
+   */
+  maxListingBytes?: number;
+}
+
+/** What one remote change did to the cache, for those holding the item open. */
+export interface AppliedChange {
+  id: string;
+  /** The new state; undefined when the item is gone (or moved out of the mount). */
+  entry?: RemoteEntry;
+}
+
+/** Default bound of cached listings: about 100,000 entries with download links. */
+export const DEFAULT_LISTING_BYTES = 96 << 20;
+
+/**
+ * Rough heap bytes of a cached entry (object, strings, link, hashes): enough to bound the cache
+ * by memory rather than by count, since one entry with a link is ten times one without.
+ */
+export function entryBytes(e: RemoteEntry): number {
+  let n = 160 + e.name.length + e.id.length + (e.version?.length ?? 0);
+  if (e.link) n += 64 + e.link.url.length;
+  if (e.hashes) n += 96;
+  return n;
 }
 
 export interface CacheCounters {
@@ -45,12 +72,57 @@ export class MetadataCache {
   private readonly changedDuringListing = new Map<string, Map<string, RemoteEntry | typeof MISSING>>();
   /** Paths changed through the mount while a stat of them was on its way (its answer is older). */
   private readonly changedDuringStat = new Set<string>();
+  /** Folders reported changed while a listing of them was on its way: that answer is not kept. */
+  private readonly listedTooEarly = new Set<string>();
+
+  /**
+   * id → mount path of every item seen in a listing or a stat, and of every listed folder, so
+   * changes the service reports by id find their place. Checked against the cache on use.
+   */
+  private readonly pathById = new Map<string, string>();
+  /** The listed folder's own id, per listing. */
+  private readonly listingIds = new Map<string, string>();
+  /** The mounted folder's id: changes in it must find it even once its stat has expired. */
+  private rootId?: string;
+  /** Bumped by `clear`: listings and stats answered from before it are not kept. */
+  private generation = 0;
+  /** Counts changes made through the mount; `localChanges` remembers each path's last one. */
+  private localMark = 0;
+  private readonly localChanges = new LRUCache<string, number>({ max: 16_384 });
 
   constructor(private readonly drive: Drive, private readonly opts: MetadataCacheOptions) {
     // lru-cache reads ttl 0 as "never expires"; --dir-cache-time 0 means "do not keep".
     const ttl = Math.max(1, opts.ttlMs);
-    this.dirs = new LRUCache({ max: opts.maxDirs ?? 2000, ttl, ttlAutopurge: false });
-    this.entries = new LRUCache({ max: opts.maxEntries ?? 50_000, ttl, ttlAutopurge: false });
+    const maxSize = opts.maxListingBytes ?? DEFAULT_LISTING_BYTES;
+    this.dirs = new LRUCache({
+      max: opts.maxDirs ?? 20_000,
+      maxSize,
+      maxEntrySize: maxSize,
+      // Measured when stored; children later added or replaced one by one are not re-measured.
+      sizeCalculation: (m) => {
+        let n = 64;
+        for (const e of m.values()) n += entryBytes(e);
+        return Math.max(1, n);
+      },
+      ttl,
+      ttlAutopurge: false,
+      dispose: (m, path) => this.unindexListing(path, m),
+    });
+    this.entries = new LRUCache({
+      max: opts.maxEntries ?? 50_000,
+      ttl,
+      ttlAutopurge: false,
+      dispose: (e, path) => {
+        if (e === MISSING || this.entries.peek(path) === e || this.pathById.get(e.id) !== path) return;
+        const { parent, name } = splitPath(path);
+        if (this.dirs.peek(parent)?.get(name)?.id !== e.id) this.pathById.delete(e.id);
+      },
+    });
+  }
+
+  /** Cached listings' approximate bytes (bounded by maxListingBytes). */
+  get listingBytes(): number {
+    return this.dirs.calculatedSize ?? 0;
   }
 
   async lookup(path: string): Promise<RemoteEntry> {
@@ -105,9 +177,10 @@ export class MetadataCache {
     return this.singleFlight(this.inflightStats, path, async () => {
       this.counters.stats++;
       try {
+        const gen = this.generation;
         const e = await this.drive.stat(path);
         if (this.changedDuringStat.has(path)) return this.newerThanStat(path, e);
-        this.entries.set(path, e);
+        if (gen === this.generation) this.setEntry(path, e);
         return e;
       } catch (err) {
         if (this.changedDuringStat.has(path)) return this.newerThanStat(path, undefined, err);
@@ -133,6 +206,7 @@ export class MetadataCache {
       return [...cached.values()];
     }
     const children = await this.singleFlight(this.inflightDirs, path, async () => {
+      const gen = this.generation;
       const dir = await this.lookup(path);
       if (!dir.isDir) throw new DriveError('ENOTDIR', `${path} is not a folder`);
       this.counters.listings++;
@@ -146,9 +220,10 @@ export class MetadataCache {
           if (e === MISSING) map.delete(name);
           else map.set(name, e);
         }
-        this.dirs.set(path, map);
+        if (gen === this.generation && !this.listedTooEarly.has(path)) this.setListing(path, dir.id, map);
         return map;
       } finally {
+        this.listedTooEarly.delete(path);
         this.changedDuringListing.delete(path);
       }
     });
@@ -160,8 +235,13 @@ export class MetadataCache {
    * shows it without asking again (and never shows the old state).
    */
   put(path: string, entry: RemoteEntry): void {
+    this.localChanges.set(path, ++this.localMark);
+    this.place(path, entry);
+  }
+
+  private place(path: string, entry: RemoteEntry): void {
     if (path === '/') {
-      this.entries.set(path, entry); // the root is in no folder's listing
+      this.setEntry(path, entry); // the root is in no folder's listing
       return;
     }
     const { parent, name } = splitPath(path);
@@ -169,8 +249,109 @@ export class MetadataCache {
     // The service may keep its own spelling; the mount shows the name the program used.
     const shown = entry.name === name ? entry : { ...entry, name };
     if (siblings) siblings.set(name, shown);
-    this.entries.set(path, shown);
+    this.setEntry(path, shown);
     this.noteChange(parent, name, path, shown);
+  }
+
+  private setEntry(path: string, e: RemoteEntry): void {
+    this.entries.set(path, e);
+    this.pathById.set(e.id, path);
+    if (path === '/') this.rootId = e.id;
+  }
+
+  private setListing(path: string, dirId: string, map: Children): void {
+    this.dirs.set(path, map);
+    if (!this.dirs.has(path)) return; // bigger than the whole budget: not kept
+    this.listingIds.set(path, dirId);
+    this.pathById.set(dirId, path);
+    for (const [name, e] of map) this.pathById.set(e.id, joinPosix(path, name));
+  }
+
+  private unindexListing(path: string, m: Children): void {
+    // A listing replaced by a newer one of the same folder keeps its ids (set again right after).
+    if (this.dirs.peek(path) === m) return;
+    this.listingIds.delete(path);
+    for (const [name, e] of m) if (this.pathById.get(e.id) === joinPosix(path, name)) this.pathById.delete(e.id);
+  }
+
+  /** The mount path of the item with this id, if the cache holds it there now. */
+  private pathOfId(id: string): string | undefined {
+    if (id === this.rootId) return '/';
+    const p = this.pathById.get(id);
+    if (p === undefined) return undefined;
+    const held = this.cachedEntry(p);
+    if ((held !== undefined && held !== MISSING && held.id === id) || this.listingIds.get(p) === id) return p;
+    this.pathById.delete(id);
+    return undefined;
+  }
+
+  /** A mark to pass to `applyRemote`: changes made through the mount after it win over the service's report. */
+  changeMark(): number {
+    return this.localMark;
+  }
+
+  /**
+   * Lays one round of the service's changes over the cache, by id and by path: new items join
+   * their folder's listing, changed ones replace their entry, renamed and moved ones leave their
+   * old place (with everything cached beneath a folder), deleted ones go. Paths the mount itself
+   * changed after `mark`, and those `keep` says are busy locally, are left alone.
+   */
+  applyRemote(changes: readonly RemoteChange[], mark: number, keep: (path: string) => boolean = () => false): AppliedChange[] {
+    const out: AppliedChange[] = [];
+    const untouchable = (p: string): boolean => (this.localChanges.get(p) ?? 0) > mark || keep(p);
+    for (const pl of placeChanges(changes, (id) => this.pathOfId(id))) {
+      // The mounted folder itself never goes (moved or removed, it is still what is mounted).
+      if (pl.from !== undefined && pl.from !== '/' && pl.from !== pl.to && !untouchable(pl.from)) {
+        this.dropRemote(pl.from);
+      }
+      if (pl.to !== null && pl.entry?.isDir) this.folderChanged(pl.to, pl.entry);
+      if (pl.to !== null && pl.entry && !untouchable(pl.to)) {
+        const before = this.cachedEntry(pl.to);
+        if (before === MISSING) this.entries.delete(pl.to);
+        if (pl.to === '/' || this.dirs.has(splitPath(pl.to).parent) || this.entries.has(pl.to)) this.place(pl.to, pl.entry);
+        // A folder now where another item (or nothing) was: its old listing is not its own.
+        if (before !== undefined && before !== MISSING && before.id !== pl.entry.id) this.forgetBelow(pl.to);
+      }
+      out.push({ id: pl.id, entry: pl.to === null ? undefined : pl.entry });
+    }
+    return out;
+  }
+
+  /**
+   * A folder the service reports with a new version: its listing is read again when next asked
+   * for. Its children's own reports may not explain every change (an item made and removed
+   * between two polls is reported by neither round), and one listing settles it.
+   */
+  private folderChanged(path: string, e: RemoteEntry): void {
+    const before = path === '/' ? this.entries.peek('/') : this.cachedEntry(path);
+    const was = before !== undefined && before !== MISSING ? before.version : undefined;
+    if (was !== undefined && was === e.version) return;
+    this.dirs.delete(path);
+    if (this.inflightDirs.has(path)) this.listedTooEarly.add(path);
+    // Single stats of its children (the mount's own writes among them) go too: the listing decides.
+    const prefix = path === '/' ? '/' : path + '/';
+    for (const k of [...this.entries.keys()]) {
+      if (k.startsWith(prefix) && k.length > prefix.length && !k.includes('/', prefix.length)) this.entries.delete(k);
+    }
+  }
+
+  /** The service says `path` is no longer there. */
+  private dropRemote(path: string): void {
+    const { parent, name } = splitPath(path);
+    this.dirs.get(parent)?.delete(name);
+    this.entries.delete(path);
+    this.noteChange(parent, name, path, MISSING);
+    this.forgetBelow(path);
+  }
+
+  /** Forget everything (the service lost track of the changes it reported): all is asked again. */
+  clear(): void {
+    this.generation++;
+    this.dirs.clear();
+    this.entries.clear();
+    this.stale.clear();
+    this.pathById.clear();
+    this.listingIds.clear();
   }
 
   private noteChange(parent: string, name: string, path: string, e: RemoteEntry | typeof MISSING): void {
@@ -192,13 +373,14 @@ export class MetadataCache {
       const e = await this.drive.stat(path);
       this.stale.delete(path);
       if (this.changedDuringStat.has(path)) return this.newerThanStat(path, e);
-      this.put(path, e);
+      this.place(path, e);
       return e;
     });
   }
 
   /** The path no longer exists (deleted or renamed away through the mount). */
   remove(path: string): void {
+    this.localChanges.set(path, ++this.localMark);
     const { parent, name } = splitPath(path);
     this.dirs.get(parent)?.delete(name);
     this.entries.set(path, MISSING, { ttl: this.opts.negativeTtlMs });

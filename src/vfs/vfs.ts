@@ -13,6 +13,9 @@ import { StagingArea } from './write/staging-area.js';
 import { cacheRoot } from '../util/paths.js';
 import { checkFileSize, checkNameLength, checkNewName } from './posix-limits.js';
 import { isHideRename, UnlinkedOpenFiles, type UnlinkedOpen } from './unlinked-open.js';
+import { ChangePoller } from './change-poller.js';
+import { DEFAULT_WALK_AHEAD, WalkAhead } from './walk-ahead.js';
+import type { AppliedChange } from './metadata-cache.js';
 
 export interface VfsOptions {
   readOnly: boolean;
@@ -31,6 +34,10 @@ export interface VfsOptions {
    * survives (it passes ""; handle operations go by handle). Without it, removing such a folder is EBUSY.
    */
   pathlessHandles: boolean;
+  /** How often the drive's change feed is polled, where it has one (0 = never). */
+  pollIntervalMs: number;
+  /** Listings fetched at once ahead of a program walking a tree (0 = none). */
+  walkAheadListings: number;
 }
 
 export const DEFAULT_VFS_OPTIONS: VfsOptions = {
@@ -42,6 +49,8 @@ export const DEFAULT_VFS_OPTIONS: VfsOptions = {
   quotaTtlMs: 30_000,
   cacheDir: cacheRoot(),
   pathlessHandles: true,
+  pollIntervalMs: 60_000,
+  walkAheadListings: DEFAULT_WALK_AHEAD.concurrency,
 };
 
 export interface OpenFlags {
@@ -51,7 +60,7 @@ export interface OpenFlags {
 
 /** An open file: read straight from the service, or through its staged copy while being written. */
 type Handle =
-  | { kind: 'read'; path: string; entry: RemoteEntry; reader?: Prefetcher }
+  | { kind: 'read'; path: string; entry: RemoteEntry; reader?: Prefetcher; /** Changed on the service since opened. */ changed?: boolean }
   | { kind: 'staged'; file: StagedFile };
 
 /** Counters for --stats and tests. */
@@ -77,6 +86,10 @@ export class Vfs {
   private readonly unlinkedOpen = new UnlinkedOpenFiles();
   private nextHandle = 1;
   private quotaCache?: { at: number; value: Promise<Quota> };
+  /** Applies the drive's change feed to the caches (drives that have one, when polling is on). */
+  readonly poller?: ChangePoller;
+  /** Lists folders ahead of programs that walk a tree. */
+  readonly walkAhead: WalkAhead;
 
   constructor(
     readonly drive: Drive,
@@ -88,6 +101,26 @@ export class Vfs {
     this.pool = new BufferPool(Math.min(opts.readAheadMemory, 256 << 20));
     this.staged = new StagedFiles({ drive, log, metadata: this.metadata, staging: new StagingArea(opts.cacheDir) });
     this.ns = new NamespaceOps(drive, this.metadata, this.staged);
+    this.walkAhead = new WalkAhead((p) => this.metadata.list(p), log, { ...DEFAULT_WALK_AHEAD, concurrency: opts.walkAheadListings });
+    const feed = opts.pollIntervalMs > 0 ? drive.changes?.() : undefined;
+    if (feed) {
+      this.poller = new ChangePoller(feed, this.metadata, log, {
+        intervalMs: opts.pollIntervalMs,
+        keep: (p) => this.staged.get(p) !== undefined,
+        onApplied: (changes) => this.remoteChanged(changes),
+      });
+      this.poller.start();
+    }
+  }
+
+  /** Readers of a file whose content changed on the service read no byte of the new version. */
+  private remoteChanged(changes: AppliedChange[]): void {
+    const changed = new Map(changes.map((c) => [c.id, c.entry]));
+    for (const h of this.handles.values()) {
+      if (h.kind !== 'read' || !changed.has(h.entry.id)) continue;
+      const now = changed.get(h.entry.id);
+      if (now && now.version !== undefined && h.entry.version !== undefined && now.version !== h.entry.version) h.changed = true;
+    }
   }
 
   /** Uploads running now and how far each has got. */
@@ -119,7 +152,9 @@ export class Vfs {
 
   async readdir(path: string): Promise<RemoteEntry[]> {
     checkNameLength(path);
-    return this.metadata.list(path);
+    const children = await this.metadata.list(path);
+    this.walkAhead.programListed(path, children);
+    return children;
   }
 
   async open(path: string, flags: OpenFlags): Promise<number> {
@@ -159,9 +194,19 @@ export class Vfs {
     if (h.kind === 'staged') {
       n = await h.file.read(target, len, pos);
     } else {
+      const content = driveContent(this.drive, h.path, h.entry);
       h.reader ??= new Prefetcher(
         h.entry.size,
-        { content: driveContent(this.drive, h.path, h.entry), log: this.log, path: h.path, pool: this.pool },
+        {
+          // What was read ahead is of the opened version; anything more could be of the new one.
+          content: async function* (start, end, signal) {
+            if (h.changed) throw new DriveError('EIO', `${h.path} changed on the service while open; open it again to read the new version`);
+            yield* content(start, end, signal);
+          },
+          log: this.log,
+          path: h.path,
+          pool: this.pool,
+        },
         this.budget,
         this.opts.prefetch,
       );
@@ -355,6 +400,8 @@ export class Vfs {
   }
 
   async close(): Promise<void> {
+    await this.poller?.stop();
+    this.walkAhead.stop();
     for (const fh of [...this.handles.keys()]) await this.release(fh);
   }
 

@@ -3,45 +3,12 @@ import assert from 'node:assert/strict';
 import { MetadataCache } from '../../src/vfs/metadata-cache.js';
 import type { Drive, RemoteEntry } from '../../src/drives/types.js';
 import { DriveError } from '../../src/util/errors.js';
+import { fakeDrive } from './fake-tree-drive.js';
 
 function entry(name: string, isDir = false, mtimeMs = 1000): RemoteEntry {
   return { id: name, name, isDir, size: isDir ? 0 : 1, mtimeMs, birthtimeMs: mtimeMs };
 }
 
-/** A drive whose tree is a map of path → entry, counting calls. */
-function fakeDrive(tree: Record<string, RemoteEntry>, pathLookup = true) {
-  const calls = { stat: 0, list: 0 };
-  const drive = {
-    name: 'fake',
-    capabilities: { caseInsensitive: true, linksInListing: false, pathLookup },
-    async connect() {},
-    async stat(p: string) {
-      calls.stat++;
-      const e = tree[p];
-      if (!e) throw new DriveError('ENOENT', p);
-      return e;
-    },
-    async list(p: string) {
-      calls.list++;
-      const prefix = p === '/' ? '/' : p + '/';
-      return Object.entries(tree)
-        .filter(([k]) => k !== '/' && k.startsWith(prefix) && !k.slice(prefix.length).includes('/'))
-        .map(([, e]) => e);
-    },
-    // eslint-disable-next-line require-yield
-    async *readRange(): AsyncGenerator<Buffer> {
-      throw new Error('unused');
-    },
-    async quota() {
-      return {};
-    },
-    async about() {
-      return { quota: {} };
-    },
-    async close() {},
-  } satisfies Drive;
-  return { drive, calls };
-}
 
 test('a listing answers lookups of its children; stale folders are re-read once, the root included', async () => {
   const tree: Record<string, RemoteEntry> = { '/': entry('root', true), '/d': entry('d', true), '/d/f': entry('f'), '/g': entry('g') };

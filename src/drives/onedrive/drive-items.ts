@@ -6,6 +6,8 @@ export interface DriveItem {
   name: string;
   size?: number;
   eTag?: string;
+  /** Changes with the content only (eTag changes with name and place too). */
+  cTag?: string;
   lastModifiedDateTime?: string;
   createdDateTime?: string;
   fileSystemInfo?: { createdDateTime?: string; lastModifiedDateTime?: string };
@@ -40,6 +42,7 @@ export function toRemoteEntry(item: DriveItem, now = Date.now()): RemoteEntry {
     birthtimeMs: birth,
     hashes: hashes ? { quickXor: hashes.quickXorHash, sha1: hashes.sha1Hash, sha256: hashes.sha256Hash } : undefined,
     link: url ? { url, expiresAt: now + LINK_TRUST_MS } : undefined,
+    version: item.cTag ?? item.eTag,
   };
 }
 

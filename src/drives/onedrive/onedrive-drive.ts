@@ -2,7 +2,7 @@ import type { RefreshTokenCredential } from '../../config/credential.js';
 import type { DriveDeps, MountOptions } from '../descriptor.js';
 import { joinPosix } from '../../util/posix-path.js';
 import { DriveError } from '../../util/errors.js';
-import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry } from '../types.js';
+import type { ChangeFeed, Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry } from '../types.js';
 import { driveBase, type OneDriveConfig } from './config.js';
 import { GraphApi } from './graph-api.js';
 import { graphError } from './graph-errors.js';
@@ -14,6 +14,8 @@ import { MAX_FILE_BYTES } from './name-rules.js';
 import { summarizeDrive } from './drive-lookup.js';
 import { LinkedContent } from '../content/linked-content.js';
 import { forgettingWriter } from '../content/forgetting-writer.js';
+import { OneDriveChanges } from './delta.js';
+import type { Logger } from '../../util/log.js';
 
 /** Clients use the largest page Graph allows: fewer round trips per listing. */
 const PAGE_SIZE = 1000;
@@ -35,6 +37,7 @@ export class OneDriveDrive implements Drive {
   private readonly tokens: TokenSource;
   /** The drive's base path under /v1.0, e.g. `/me/drive`. */
   private readonly base: string;
+  private readonly log: Logger;
 
   constructor(
     readonly name: string,
@@ -52,6 +55,7 @@ export class OneDriveDrive implements Drive {
     }));
     this.api = new GraphApi(deps.http, tokens, `${cfg.graphUrl}/v1.0`);
     this.base = driveBase(cfg);
+    this.log = deps.log;
     this.content = new LinkedContent({ http: deps.http, log: deps.log, resolve: (p, e) => this.downloadLink(p, e) });
     const writer = new OneDriveWriter({
       api: this.api,
@@ -119,6 +123,15 @@ export class OneDriveDrive implements Drive {
     return this.content.readRange(path, entry, start, end, signal);
   }
 
+  /** The root's delta (also for sub-folder mounts and business drives, filtered by the user); none on cn. */
+  changes(): ChangeFeed | undefined {
+    if (this.cfg.region === 'cn') {
+      this.log.info(`remote "${this.name}": the cn region offers no change tracking; remote changes show when the dir cache expires`);
+      return undefined;
+    }
+    return new OneDriveChanges(this.api, this.base, (id) => this.content.forget(id));
+  }
+
   /** A fresh download link for a file (when the listing's one expired or was refused). */
   private async downloadLink(path: string, entry: RemoteEntry): Promise<DownloadLink> {
     let item: DriveItem;
@@ -126,6 +139,10 @@ export class OneDriveDrive implements Drive {
       item = await this.api.json<DriveItem>(`${this.base}/items/${encodeURIComponent(entry.id)}`);
     } catch (e) {
       throw graphError(e, `download link for ${path}`);
+    }
+    // The link serves the item's bytes now: another version's must not follow the ones already read.
+    if (entry.version && item.cTag && item.cTag !== entry.version) {
+      throw new DriveError('EIO', `${path} changed on the service while it was open; open it again to read the new version`);
     }
     const url = item['@microsoft.graph.downloadUrl'];
     if (!url) throw new DriveError('EIO', `download link for ${path}: the service gave none`);

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { sendEmpty, sendJson } from '../common/http.js';
 import type { EmulatorContext } from './context.js';
+import { sendDelta } from './delta.js';
 import { downloadUrl } from './download.js';
 import { GRAPH_JSON, GraphError, invalidRequest, methodNotAllowed, notFound } from './errors.js';
 import { type DriveView, driveItemJson, driveJson, parseSelect, type Select } from './items.js';
@@ -89,6 +90,9 @@ export async function handleGraph(
       case 'content':
         stats.inc('content');
         return getContent(g);
+      case 'delta':
+        stats.inc('delta');
+        return sendDelta(ctx, view, await requireItem(g), rawPath, query, res);
     }
   }
   if (writes && (await writes(g))) return;

@@ -3,7 +3,7 @@
 //   /me/drive | /drives/{driveId} | /sites/{siteId}/drive          the drive
 //   {drive}/root | {drive}/items/{id}                               an item
 //   {drive}/root:/a/b:  {drive}/items/{id}:/a/b:                    by path (trailing ':' optional)
-//   {item}/children  {item}/content  {item}/createUploadSession  {item}/copy
+//   {item}/children  {item}/content  {item}/createUploadSession  {item}/copy  {item}/delta
 //
 // Works on the raw (still percent-encoded) path: the ':' delimiters must be
 // found before decoding, and each segment is decoded on its own.
@@ -16,7 +16,7 @@ export type ItemRef =
   | { kind: 'root'; path: string[] }
   | { kind: 'id'; id: string; path: string[] };
 
-export const ACTIONS = ['', 'children', 'content', 'createUploadSession', 'copy'] as const;
+export const ACTIONS = ['', 'children', 'content', 'createUploadSession', 'copy', 'delta'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 export interface GraphTarget {

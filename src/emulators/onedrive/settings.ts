@@ -37,6 +37,11 @@ export interface OneDriveFaults {
   ignoreReplaceOnMove: number;
   /** Every Nth move/rename PATCH answers 500 without changing anything — 0 = off. */
   failMoveEvery: number;
+  /**
+   * Delta tokens carry the value this had when they were minted; changing it (to anything)
+   * makes every earlier token and page link answer 410 resyncRequired.
+   */
+  deltaEpoch: number;
 }
 
 export const TIB = 1024 ** 4;
@@ -58,6 +63,7 @@ export const DEFAULT_FAULTS: OneDriveFaults = {
   deviceCodeIntervalSec: 5,
   ignoreReplaceOnMove: 1,
   failMoveEvery: 0,
+  deltaEpoch: 0,
 };
 
 /** Every stats key, so snapshots always carry them all (0 when unused). */
@@ -70,6 +76,7 @@ export const STAT_KEYS = [
   'item',
   'children',
   'content',
+  'delta',
   'simpleUpload',
   'uploadSession',
   'mkdir',
