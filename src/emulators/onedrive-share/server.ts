@@ -71,8 +71,8 @@ export async function startShareEmulator(opts: ShareEmulatorOptions): Promise<Sh
   const tree = new ShareTree(root, SHARED_FOLDER);
   let base = '';
   const listing = new Listing(tree, LIBRARY, () => faults.get().pageSize, () => `${base}${WEB}`);
-  const driveApi = new ShareDriveApi(tree, SHARED_FOLDER.slice(LIBRARY.length), faults, stats, () => `${base}${UPLOAD_PREFIX.slice(0, -1)}`);
   const throttle = new EveryN(() => faults.get().throttleEvery);
+  const driveApi = new ShareDriveApi(tree, SHARED_FOLDER.slice(LIBRARY.length), faults, stats, () => `${base}${UPLOAD_PREFIX.slice(0, -1)}`, throttle);
   const cutDownload = new EveryN(() => faults.get().cutDownloadEvery);
   /** __VIEWSTATE → its __EVENTVALIDATION, for forms handed out. */
   const forms = new Map<string, string>();
