@@ -52,6 +52,7 @@ describe('onedrive-share: opening the link', () => {
     const srcMtime = (await fs.stat(path.join(d.root, 'hello.txt'))).mtimeMs;
     assert.equal(Math.floor(st.mtimeMs / 1000), Math.floor(srcMtime / 1000), 'the modification time is the one the service lists (to the second)');
     assert.match(m.log(), /cannot be written to: mounting read-only/);
+    assert.ok(!m.log().includes(new URL(d.emu.info.shareUrl!).pathname.split('/').pop()!), 'the share URL (a bearer capability) never reaches the log');
     for (const cmd of [`touch ${m.mnt}/new.txt`, `mkdir ${m.mnt}/dir`, `rm ${m.mnt}/hello.txt`, `mv ${m.mnt}/hello.txt ${m.mnt}/x.txt`, `echo x >> ${m.mnt}/hello.txt`]) {
       const r = await sh(cmd);
       assert.notEqual(r.code, 0, `${cmd} succeeded`);
@@ -98,6 +99,9 @@ describe('onedrive-share: opening the link', () => {
     assert.equal(show.code, 0, show.stderr);
     assert.doesNotMatch(show.stdout, /"pw"/);
     assert.match(show.stdout, /hidden, 2 characters/);
+    const token = new URL(url).pathname.split('/').pop()!;
+    const list = await runCli(['--config', cfg, 'config', 'list']);
+    for (const out of [show.stdout, list.stdout, ok.stdout, ok.stderr]) assert.ok(!out.includes(token), `the share URL is a secret, printed here: ${out}`);
     const about = await runCli(['--config', cfg, 'about', 'team']);
     assert.equal(about.code, 0, about.stderr);
     assert.match(about.stdout, /account:\s+John Doe \(jdoe_contoso_com\)/, "the owner as the page names them, and their account");

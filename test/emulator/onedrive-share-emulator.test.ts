@@ -13,8 +13,9 @@ import { MemoryCredentialStore } from '../../src/config/credential-store.js';
 import { parseShareConfig } from '../../src/drives/onedrive-share/config.js';
 import { passwordForm } from '../../src/drives/onedrive-share/share-access.js';
 import { ShareDrive } from '../../src/drives/onedrive-share/share-drive.js';
-import { shareSiteFrom } from '../../src/drives/onedrive-share/share-site.js';
+import { isSiteLink, shareSiteFrom } from '../../src/drives/onedrive-share/share-site.js';
 import { ShareSession } from '../../src/drives/onedrive-share/share-session.js';
+import { downloadUrlFromTemplate, fetchPageContext } from '../../src/drives/onedrive-share/page-context.js';
 import { SHARED_FOLDER, startShareEmulator, type ShareEmulator } from '../../src/emulators/onedrive-share/server.js';
 import { HttpClient } from '../../src/http/client.js';
 import { ConfigError, DriveError } from '../../src/util/errors.js';
@@ -165,7 +166,7 @@ describe('OneDrive share emulator and driver', () => {
     assert.equal(await session.current(), first, 'a young cookie is reused');
     await new Promise((r) => setTimeout(r, 350));
     const second = await session.current();
-    assert.notEqual(second.cookie, first.cookie);
+    assert.notEqual(second.jar.header(second.location), first.jar.header(first.location));
     assert.equal(session.opened, 2);
   });
 
@@ -187,14 +188,36 @@ describe('OneDrive share emulator and driver', () => {
     }
   });
 
-  it('a revoked link: the link answers 404, a mounted driver gets a fatal EACCES', async () => {
+  it('a revoked link: the link answers 404, that read gets EACCES (not fatal), and the share works again once shared again', async () => {
     const emu = await startShareEmulator({ root });
     try {
       const d = driveFor(emu);
       const big = await d.stat('/big.bin');
       emu.setFaults({ revoked: 1 });
       assert.equal((await fetch(emu.shareUrl, { redirect: 'manual' })).status, 404);
-      await assert.rejects(bytes(d, '/big.bin', big, 0, 10), (e: unknown) => e instanceof DriveError && e.code === 'EACCES' && e.fatal && /revoked/.test(e.message));
+      await assert.rejects(bytes(d, '/big.bin', big, 0, 10), (e: unknown) => e instanceof DriveError && e.code === 'EACCES' && !e.fatal && /revoked/.test(e.message));
+      await assert.rejects(d.list('/'), (e: unknown) => e instanceof DriveError && e.code === 'EACCES' && !e.fatal);
+      emu.setFaults({ revoked: 0 });
+      assert.deepEqual(await bytes(d, '/big.bin', big, 0, 10), BIG.subarray(0, 10), 'the same driver reads again: one refusal did not end it');
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it('a sign-in page (HTML, 200) where the folder page was expected renews the cookie: edit rights are still seen', async () => {
+    const emu = await startShareEmulator({ root, faults: { editable: 1 } });
+    try {
+      const d = driveFor(emu);
+      await d.connect();
+      assert.ok(d.writer, 'editable at first');
+      emu.setFaults({ cookieTtlSec: 1 });
+      await new Promise((r) => setTimeout(r, 1100));
+      emu.resetStats();
+      const ctx = await fetchPageContext(clients.at(-1)!, d.session);
+      assert.ok(ctx.drive, 'the expired cookie was renewed, not read as "no edit rights"');
+      const s = emu.stats();
+      assert.equal(s.pageSignIn, 1, JSON.stringify(s));
+      assert.equal(s.cookieIssued, 1, JSON.stringify(s));
     } finally {
       await emu.close();
     }
@@ -223,6 +246,14 @@ describe('OneDrive share addresses derived from the redirect', () => {
       { web: s.webPath, list: s.listUrl, root: s.rootFolder, dl: s.downloadUrl },
       { web: '/sites/team', list: '/sites/team/Shared Documents', root: '/sites/team/Shared Documents/Plans', dl: 'https://contoso.sharepoint.com/sites/team/_layouts/15/download.aspx' },
     );
+  });
+
+  it("a SharePoint site link downloads from under the web its page's templateUrl names; a page without one names nothing", () => {
+    const page = '<script>var _spPageContextInfo={"webTitle":"Team","templateUrl":"https:\\/\\/contoso.sharepoint.com\\/sites\\/team\\/sub\\/_layouts\\/15\\/onedrive.aspx"};</script>';
+    assert.equal(downloadUrlFromTemplate(page), 'https://contoso.sharepoint.com/sites/team/sub/_layouts/15/download.aspx');
+    assert.equal(downloadUrlFromTemplate('<html>sign in</html>'), undefined);
+    assert.equal(isSiteLink('https://contoso.sharepoint.com/:f:/s/team/Eabc'), true);
+    assert.equal(isSiteLink('https://contoso-my.sharepoint.com/:f:/g/personal/jdoe/Eabc'), false);
   });
 
   it('a redirect that names no folder is refused with a message', () => {

@@ -7,7 +7,7 @@ export function registerShareLogin(login: Command, program: Command): void {
     .command('onedrive-share')
     .description('mount a folder shared by link from OneDrive for work or school / SharePoint (no account needed)')
     .requiredOption('--name <name>', 'name of the remote to create (or to update)')
-    .requiredOption('--url <url>', 'the share link exactly as received')
+    .option('--url <url>', 'the share link exactly as received (a secret: "-" reads it from stdin, or set DRIVEMOUNT_URL)')
     .option('--password <password>', 'the link\'s password, if it has one ("-" reads it from stdin)')
     .addHelpText('after', `
 Examples:

@@ -11,7 +11,7 @@ import { previousSettings, saveRemote } from './save-remote.js';
 export interface ShareLoginOptions {
   config?: string;
   name: string;
-  url: string;
+  url?: string;
   password?: string;
 }
 
@@ -22,6 +22,7 @@ export interface ShareLoginOptions {
 export async function shareLogin(o: ShareLoginOptions, term = new Prompter()): Promise<number> {
   const file = resolveConfigPath(o.config);
   try {
+    if (!o.url) throw new ConfigError('give the share link: --url - (then type or pipe it), or DRIVEMOUNT_URL');
     await previousSettings(file, o.name, 'onedrive-share');
     let password = o.password;
     if (password === '-') {

@@ -20,9 +20,9 @@ export function unsupportedLinkReason(url: string): string | undefined {
   try {
     u = new URL(url);
   } catch {
-    return `"${url}" is not a URL`;
+    return 'the share link is not a URL';
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') return `"${url}" is not an http(s) URL`;
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return `the share link is not an http(s) URL (it starts with ${JSON.stringify(u.protocol)})`;
   const host = u.hostname.toLowerCase();
   if (CONSUMER_HOSTS.some((h) => host === h || host.endsWith(`.${h}`))) {
     return `${host} is a personal (consumer) OneDrive link: share links can only be mounted from OneDrive for work or school and SharePoint (https://TENANT-my.sharepoint.com/:f:/g/personal/...). Mount a personal OneDrive with "drivemount login onedrive" instead`;

@@ -41,7 +41,7 @@ export class CookieContent {
           url: `${state.site.downloadUrl}?UniqueId=${encodeURIComponent(entry.id)}`,
           // The cookie is the credential: only the origin of this address is ever logged.
           preauthenticated: true,
-          headers: { 'user-agent': BROWSER_USER_AGENT, cookie: state.cookie, referer: state.location, range: `bytes=${pos}-${end - 1}` },
+          headers: { 'user-agent': BROWSER_USER_AGENT, cookie: state.jar.header(state.site.downloadUrl), referer: state.location, range: `bytes=${pos}-${end - 1}` },
           signal,
           acceptStatus: [...COOKIE_REFUSED, 404, 410, 416],
         });

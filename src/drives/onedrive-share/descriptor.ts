@@ -11,7 +11,7 @@ export const oneDriveShareDescriptor = defineDriver({
   type: 'onedrive-share',
   description: 'a folder shared by link from OneDrive for work or school / SharePoint (no account needed)',
   settings: [
-    { key: 'url', kind: 'string', help: 'the share link exactly as received (https://TENANT-my.sharepoint.com/:f:/g/personal/...)' },
+    { key: 'url', kind: 'string', secret: true, help: 'the share link exactly as received (https://TENANT-my.sharepoint.com/:f:/g/personal/...); whoever holds it can open the share, so it is kept secret' },
     { key: 'password', kind: 'string', secret: true, help: "the link's password, if it has one" },
   ],
   parse: parseShareConfig,

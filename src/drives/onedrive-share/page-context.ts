@@ -16,15 +16,37 @@ export async function fetchPageContext(http: HttpClient, session: ShareSession):
   return withCookie(session, 'page context', async (s) => {
     const res = await http.request({
       url: s.location,
-      headers: { 'user-agent': BROWSER_USER_AGENT, accept: 'text/html', cookie: s.cookie, referer: s.location },
+      headers: { 'user-agent': BROWSER_USER_AGENT, accept: 'text/html', cookie: s.jar.header(s.location), referer: s.location },
       acceptStatus: [301, 302, 303, 307, 401, 403],
     });
     if (res.status >= 300) {
       await res.body.dump();
       return REFUSED; // sent to sign in: the cookie expired
     }
-    return parsePageContext(await res.body.text());
+    const html = await res.body.text();
+    // The folder page always carries its context; a page without one is the sign-in page
+    // SharePoint answers (status 200) once the cookie expired — not a share without edit rights.
+    if (!html.includes('_spPageContextInfo')) return REFUSED;
+    return parsePageContext(html);
   });
+}
+
+/**
+ * Where a SharePoint *site* link's files download from: `download.aspx` under the web that the
+ * page's `templateUrl` names (everything before its `/_layouts/`). Undefined when the page has none.
+ */
+export function downloadUrlFromTemplate(html: string): string | undefined {
+  const m = /"templateUrl"\s*:\s*("(?:[^"\\]|\\.)*")/.exec(html);
+  if (!m) return undefined;
+  let template: URL;
+  try {
+    template = new URL(JSON.parse(m[1]!) as string);
+  } catch {
+    return undefined;
+  }
+  const layouts = template.pathname.indexOf('/_layouts/');
+  const web = layouts >= 0 ? template.pathname.slice(0, layouts) : template.pathname.replace(/\/[^/]*$/, '');
+  return `${template.origin}${web}/_layouts/15/download.aspx`;
 }
 
 export function parsePageContext(html: string): PageContext {

@@ -1,10 +1,11 @@
 import type { HttpClient, HttpResponse } from '../../http/client.js';
-import { BROWSER_USER_AGENT, SESSION_COOKIE, absorbSetCookie, cookieHeader, type CookieJar } from './cookies.js';
+import { BROWSER_USER_AGENT, CookieJar, SESSION_COOKIE } from './cookies.js';
 import { ShareRefused } from './share-errors.js';
 
 /** What opening a share link gives: the cookie that grants access and where the link led. */
 export interface ShareAccess {
-  cookie: string;
+  /** The cookies the link set, each sent only to the host (or domain) that set it. */
+  jar: CookieJar;
   location: string;
   obtainedAt: number;
 }
@@ -20,12 +21,12 @@ const ACCEPT = [...REDIRECTS, 400, 401, 403, 404, 410];
  * form is posted with the password and the page's hidden fields.
  */
 export async function openShare(http: HttpClient, url: string, password: string | undefined, signal?: AbortSignal): Promise<ShareAccess> {
-  const jar: CookieJar = new Map();
+  const jar = new CookieJar();
   const first = await get(http, url, jar, signal);
   if (REDIRECTS.includes(first.status)) {
     const location = locationOf(first, url);
     await first.body.dump();
-    if (jar.has(SESSION_COOKIE)) return { cookie: cookieHeader(jar), location, obtainedAt: Date.now() };
+    if (jar.has(SESSION_COOKIE, location)) return { jar, location, obtainedAt: Date.now() };
     if (password === undefined) {
       // A redirect without the cookie leads to a sign-in page: the link is not open to anyone.
       throw new ShareRefused(`the share link does not grant access without signing in (it redirects to ${new URL(location).origin}${new URL(location).pathname}): it may be restricted to people in the organisation, or revoked`);
@@ -66,27 +67,33 @@ async function postPassword(http: HttpClient, url: string, password: string, jar
     headers: {
       'user-agent': BROWSER_USER_AGENT,
       'content-type': 'application/x-www-form-urlencoded',
-      cookie: cookieHeader(jar),
+      cookie: jar.header(form.action),
       referer: at,
     },
     body,
     signal,
     acceptStatus: ACCEPT,
+    preauthenticated: true, // the action names the share: only its origin may be logged
   });
-  absorbSetCookie(jar, res.headers['set-cookie']);
+  jar.absorb(form.action, res.headers['set-cookie']);
   await refuseErrorAnswer(res);
   const location = REDIRECTS.includes(res.status) ? locationOf(res, form.action) : undefined;
   await res.body.dump();
-  if (!jar.has(SESSION_COOKIE)) throw new ShareRefused('the share link refused the password: it is wrong');
-  if (!location) throw new ShareRefused('the share link accepted the password but led nowhere (no redirect to the folder)');
-  return { cookie: cookieHeader(jar), location, obtainedAt: Date.now() };
+  if (!location) {
+    if (!jar.has(SESSION_COOKIE, form.action)) throw new ShareRefused('the share link refused the password: it is wrong');
+    throw new ShareRefused('the share link accepted the password but led nowhere (no redirect to the folder)');
+  }
+  if (!jar.has(SESSION_COOKIE, location)) throw new ShareRefused('the share link refused the password: it is wrong');
+  return { jar, location, obtainedAt: Date.now() };
 }
 
 async function get(http: HttpClient, url: string, jar: CookieJar, signal?: AbortSignal): Promise<HttpResponse> {
   const headers: Record<string, string> = { 'user-agent': BROWSER_USER_AGENT, accept: 'text/html,application/xhtml+xml' };
-  if (jar.size) headers.cookie = cookieHeader(jar);
-  const res = await http.request({ url, headers, signal, acceptStatus: ACCEPT });
-  absorbSetCookie(jar, res.headers['set-cookie']);
+  const cookie = jar.header(url);
+  if (cookie) headers.cookie = cookie;
+  // The link itself is a bearer capability: only its origin may reach a log line.
+  const res = await http.request({ url, headers, signal, acceptStatus: ACCEPT, preauthenticated: true });
+  jar.absorb(url, res.headers['set-cookie']);
   return res;
 }
 

@@ -38,15 +38,16 @@ async function current(session: ShareSession, get: () => Promise<ShareState>): P
 export async function shareJson<T>(http: HttpClient, session: ShareSession, what: string, url: (s: ShareState) => string, body: (s: ShareState) => unknown): Promise<T> {
   return withCookie(session, what, async (s) => {
     let res: HttpResponse;
+    const target = url(s);
     try {
       res = await http.request({
         method: 'POST',
-        url: url(s),
+        url: target,
         headers: {
           'user-agent': BROWSER_USER_AGENT,
           accept: 'application/json;odata=verbose',
           'content-type': 'application/json;odata=verbose',
-          cookie: s.cookie,
+          cookie: s.jar.header(target),
           referer: s.location,
         },
         body: JSON.stringify(body(s)),

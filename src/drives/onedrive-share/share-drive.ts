@@ -10,7 +10,7 @@ import { listFolder, rowToEntry } from './listing.js';
 import { ShareSession } from './share-session.js';
 import { ownerOf } from './share-site.js';
 import { fetchPageContext } from './page-context.js';
-import { shareWriter } from './share-writer.js';
+import { isListingId, shareWriter } from './share-writer.js';
 
 /**
  * A folder someone shared by link from OneDrive for work or school or SharePoint, read with the
@@ -56,6 +56,7 @@ export class ShareDrive implements Drive {
         driveUrl: ctx.drive.url,
         folderInDrive: s.site.rootFolder.slice(s.site.listUrl.length),
         chunkSize: this.options.chunkSize ?? 10 * 1024 * 1024,
+        listed: (p) => this.stat(p),
       });
     }
   }
@@ -87,7 +88,16 @@ export class ShareDrive implements Drive {
 
   readRange(path: string, entry: RemoteEntry, start: number, end: number, signal?: AbortSignal): AsyncIterable<Buffer> {
     if (end <= start) return (async function* () {})();
-    return this.content.readRange(path, entry, start, end, signal);
+    if (isListingId(entry.id)) return this.content.readRange(path, entry, start, end, signal);
+    return this.readWritten(path, start, end, signal);
+  }
+
+  /**
+   * A file as a write through the drive returned it: download.aspx takes the listing's UniqueId,
+   * which the drive's answer does not carry, so its folder is listed once to learn it.
+   */
+  private async *readWritten(path: string, start: number, end: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    yield* this.content.readRange(path, await this.stat(path), start, end, signal);
   }
 
   async about(): Promise<DriveAbout> {

@@ -11,7 +11,10 @@ export class ShareRefused extends ConfigError {
   }
 }
 
-/** A refusal met while mounted: the mount cannot go on. */
+/**
+ * A refusal met while mounted: that operation fails with EACCES and the mount stays up (the
+ * owner may share again, a flaky answer may pass); the next call opens the link afresh.
+ */
 export function mountedRefusal(e: ShareRefused): DriveError {
-  return new DriveError('EACCES', e.message, { fatal: true, cause: e });
+  return new DriveError('EACCES', e.message, { cause: e });
 }

@@ -1,7 +1,10 @@
 import type { HttpClient } from '../../http/client.js';
 import type { Logger } from '../../util/log.js';
+import { BROWSER_USER_AGENT } from './cookies.js';
+import { downloadUrlFromTemplate } from './page-context.js';
 import { openShare, type ShareAccess } from './share-access.js';
-import { shareSiteFrom, type ShareSite } from './share-site.js';
+import { ShareRefused } from './share-errors.js';
+import { isSiteLink, shareSiteFrom, type ShareSite } from './share-site.js';
 
 /**
  * SharePoint's cookies last about half an hour and say nothing of it: renew well before, as
@@ -47,9 +50,24 @@ export class ShareSession {
     return this.inflight;
   }
 
+  /** A SharePoint site link downloads from where its page's templateUrl says (not guessed). */
+  private async siteDownloadUrl(access: ShareAccess): Promise<string> {
+    const res = await this.http.request({
+      url: access.location,
+      headers: { 'user-agent': BROWSER_USER_AGENT, accept: 'text/html', cookie: access.jar.header(access.location), referer: access.location },
+      acceptStatus: [301, 302, 303, 307, 401, 403],
+    });
+    const html = res.status < 300 ? await res.body.text() : (await res.body.dump(), '');
+    const url = downloadUrlFromTemplate(html);
+    if (!url) throw new ShareRefused('the SharePoint site page of this link names no templateUrl, so where its files download from is unknown');
+    return url;
+  }
+
   private async open(): Promise<ShareState> {
     const access = await openShare(this.http, this.url, this.password);
-    const state = { ...access, site: shareSiteFrom(access.location) };
+    const site = shareSiteFrom(access.location);
+    if (isSiteLink(this.url)) site.downloadUrl = await this.siteDownloadUrl(access);
+    const state = { ...access, site };
     this.opened++;
     if (this.state) this.log.debug({ opened: this.opened }, 'share cookie renewed');
     this.state = state;

@@ -13,7 +13,7 @@ export interface ShareSite {
   listUrl: string;
   /** Server-relative URL of the shared folder: the mount's root. */
   rootFolder: string;
-  /** `download.aspx` next to the page the link redirected to. */
+  /** `download.aspx` next to the page the link redirected to (for a site link: from the page's templateUrl). */
   downloadUrl: string;
   /** The redirect target itself (the Referer of later calls, the page with the page context). */
   location: string;
@@ -58,4 +58,12 @@ function trimSlash(s: string): string {
 /** The owner's account as the site path names it (`/personal/jdoe_contoso_com` → jdoe_contoso_com). */
 export function ownerOf(site: ShareSite): string {
   return site.webPath.split('/').filter(Boolean).pop() ?? site.origin;
+}
+
+/**
+ * A SharePoint *site* link (`https://contoso.sharepoint.com/:f:/s/team/…`) rather than a
+ * personal one: its host lacks `-my`. Such a link's download base comes from its page.
+ */
+export function isSiteLink(shareUrl: string): boolean {
+  return !/-my\./i.test(new URL(shareUrl).hostname);
 }

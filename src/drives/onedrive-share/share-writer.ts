@@ -3,9 +3,11 @@ import { memoryRefreshTokenStore } from '../../config/credential-store.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { GraphApi } from '../onedrive/graph-api.js';
+import { graphError } from '../onedrive/graph-errors.js';
+import { itemPath, type DriveItem } from '../onedrive/drive-items.js';
 import { OneDriveWriter } from '../onedrive/onedrive-writer.js';
 import { TokenSource } from '../token-source.js';
-import type { DriveWriter } from '../types.js';
+import type { DriveWriter, RemoteEntry, UploadSource } from '../types.js';
 import { fetchPageContext } from './page-context.js';
 import { queryTokenHttp } from './query-token-http.js';
 import type { ShareSession } from './share-session.js';
@@ -13,10 +15,18 @@ import type { ShareSession } from './share-session.js';
 /** The page does not say how long its drive token lives: renew it after this long, or when refused. */
 const DRIVE_TOKEN_TRUST_SEC = 30 * 60;
 
+/** Marks an entry's id as the drive's item id, which download.aspx does not take. */
+export const DRIVE_ID_PREFIX = 'drive-item:';
+
+/** Whether an entry's id is a listing's UniqueId (what download.aspx takes). */
+export function isListingId(id: string): boolean {
+  return !id.startsWith(DRIVE_ID_PREFIX);
+}
+
 /**
  * Writes on a share with edit rights: the OneDrive writer (simple uploads, upload sessions,
- * mkdir, rename, remove, times) against the drive the page context names, its token taken from
- * the page again whenever it expires.
+ * mkdir, rename with its aside-name replace, remove, times) against the drive the page context
+ * names, its token taken from the page again whenever it expires.
  */
 export function shareWriter(o: {
   http: HttpClient;
@@ -27,6 +37,8 @@ export function shareWriter(o: {
   /** The shared folder's path from the drive's root ("/Shared Team"). */
   folderInDrive: string;
   chunkSize: number;
+  /** The item at a mount path as the share's listing shows it (for its UniqueId). */
+  listed: (path: string) => Promise<RemoteEntry>;
 }): DriveWriter {
   const tokens = new TokenSource(
     async () => {
@@ -38,12 +50,80 @@ export function shareWriter(o: {
     { remote: o.remote, store: memoryRefreshTokenStore('page-context'), log: o.log },
   );
   const api = new GraphApi(queryTokenHttp(o.http), tokens, o.driveUrl);
-  return new OneDriveWriter({
-    api,
-    http: o.http,
-    log: o.log,
-    base: '',
-    drivePath: (p) => (p === '/' ? o.folderInDrive : o.folderInDrive + p),
-    chunkSize: o.chunkSize,
-  });
+  const drivePath = (p: string) => (p === '/' ? o.folderInDrive : o.folderInDrive + p);
+  return new ShareWriter(api, drivePath, new OneDriveWriter({ api, http: o.http, log: o.log, base: '', drivePath, chunkSize: o.chunkSize }), o.listed);
 }
+
+/**
+ * The drive is addressed by path (`{driveUrl}/root:/path:`, as the share's page context offers
+ * it): the listing's UniqueIds are SharePoint list ids, not the drive's item ids. Calls that need
+ * the drive's id (moves, removal, times) first look the item up by its path (1 call). An entry a
+ * write returns carries the item's UniqueId, learnt by listing its folder once the write is done
+ * (the folder's listing pages: the price of one id per item); should the listing not show it
+ * yet, the entry keeps the drive's id, marked, and a read of it lists the folder then.
+ */
+class ShareWriter implements DriveWriter {
+  constructor(
+    private readonly api: GraphApi,
+    private readonly drivePath: (p: string) => string,
+    private readonly inner: OneDriveWriter,
+    private readonly listed: (path: string) => Promise<RemoteEntry>,
+  ) {}
+
+  checkName(path: string): void {
+    this.inner.checkName(path);
+  }
+
+  async upload(path: string, src: UploadSource, opts: { mtimeMs?: number }): Promise<RemoteEntry> {
+    return this.asListed(path, await this.inner.upload(path, src, opts));
+  }
+
+  async mkdir(path: string): Promise<RemoteEntry> {
+    return this.asListed(path, await this.inner.mkdir(path));
+  }
+
+  async move(from: string, entry: RemoteEntry, to: string, opts: { replaces?: RemoteEntry }): Promise<RemoteEntry> {
+    const source = await this.inDrive(from, entry, `rename ${from} → ${to}`);
+    const replaces = opts.replaces && (await this.inDrive(to, opts.replaces, `rename ${from} → ${to}`));
+    return this.asListed(to, await this.inner.move(from, source, to, { replaces }), entry.id);
+  }
+
+  async remove(path: string, entry: RemoteEntry): Promise<void> {
+    let item: RemoteEntry;
+    try {
+      item = await this.inDrive(path, entry, `remove ${path}`);
+    } catch (e) {
+      if (e instanceof DriveError && e.code === 'ENOENT') return; // already gone
+      throw e;
+    }
+    await this.inner.remove(path, item);
+  }
+
+  async setModified(path: string, entry: RemoteEntry, mtimeMs: number): Promise<RemoteEntry> {
+    const done = await this.inner.setModified(path, await this.inDrive(path, entry, `set times of ${path}`), mtimeMs);
+    return isListingId(entry.id) ? { ...done, id: entry.id, link: undefined } : this.asListed(path, done);
+  }
+
+  /** The drive's answer with the item's UniqueId (`known` when the item already had one: a move keeps it). */
+  private async asListed(path: string, done: RemoteEntry, known?: string): Promise<RemoteEntry> {
+    if (known !== undefined && isListingId(known)) return { ...done, id: known, link: undefined };
+    const listed = await this.listed(path).catch(() => undefined);
+    return { ...done, id: listed && isListingId(listed.id) ? listed.id : DRIVE_ID_PREFIX + done.id, link: undefined };
+  }
+
+  /** `entry` with the drive's id for it, looked up by path (1 call); the entry's times are kept. */
+  private async inDrive(path: string, entry: RemoteEntry, what: string): Promise<RemoteEntry> {
+    if (!isListingId(entry.id)) return { ...entry, id: entry.id.slice(DRIVE_ID_PREFIX.length) };
+    let item: DriveItem;
+    try {
+      item = await this.api.json<DriveItem>(`${itemPath(this.drivePath(path))}?$select=id,name`);
+    } catch (e) {
+      throw graphError(e, what);
+    }
+    if (item.name.toLowerCase() !== entry.name.toLowerCase()) throw new DriveError('ENOENT', `${what}: the drive holds another item at this path`);
+    return { ...entry, id: item.id };
+  }
+}
+
+
+

@@ -1,13 +1,17 @@
 // The Graph-style drive a share with edit rights offers through its page context
 // (`driveInfo.driveUrl` + `driveInfo.driveAccessToken`, the token sent as `?access_token=`):
 // the subset a writer uses — items by path, simple PUT, upload sessions, mkdir, PATCH (rename,
-// move, times) and DELETE — confined to the shared folder. Item ids are the listing's UniqueIds.
+// move, times) and DELETE — confined to the shared folder. Its item ids are drive item ids, not
+// the listing's UniqueIds (nothing says they are the same), and it is as strict as the Graph
+// emulator: conflictBehavior only from the URL of a PATCH, no folder replaced, a move without
+// fileSystemInfo resets the modification time, quickXorHash on files, 429s counted with the host.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import type { NumericSettings } from '../common/faults.js';
+import type { EveryN, NumericSettings } from '../common/faults.js';
+import { HashCache } from '../onedrive/hashes.js';
 import { readBody, readJson, sendEmpty, sendJson } from '../common/http.js';
 import type { Stats } from '../common/stats.js';
 import type { ShareItem, ShareTree } from './items.js';
@@ -34,7 +38,15 @@ interface Session {
   lastActive: number;
 }
 
+/** A drive item id for a UniqueId: stable (so it survives renames with it), and of another form. */
+function driveIdOf(uniqueId: string): string {
+  return '01' + createHash('sha1').update(`drive-item:${uniqueId}`).digest('hex').slice(0, 32).toUpperCase();
+}
+
 export class ShareDriveApi {
+  private readonly hashes = new HashCache();
+  /** drive item id → UniqueId, for ids handed out. */
+  private readonly byDriveId = new Map<string, string>();
   private token = '';
   private tokenIssued = 0;
   private readonly sessions = new Map<string, Session>();
@@ -46,6 +58,8 @@ export class ShareDriveApi {
     private readonly faults: NumericSettings<ShareFaults>,
     private readonly stats: Stats,
     private readonly uploadBase: () => string,
+    /** The host's throttle: SharePoint counts drive calls with listings and downloads. */
+    private readonly throttle: EveryN,
   ) {}
 
   /** The token the page context hands out now (a new one once the last has expired). */
@@ -65,7 +79,12 @@ export class ShareDriveApi {
         this.stats.inc('driveTokenRefused');
         throw new GraphStyleError(401, 'InvalidAuthenticationToken', 'Access token is missing, invalid or has expired.');
       }
-      await this.route(req, res, sub);
+      if (this.throttle.hit()) {
+        this.stats.inc('throttled');
+        res.setHeader('Retry-After', String(this.faults.get().retryAfterSec));
+        throw new GraphStyleError(429, 'activityLimitReached', 'The request has been throttled');
+      }
+      await this.route(req, res, sub, query);
     } catch (e) {
       if (!(e instanceof GraphStyleError)) throw e;
       send(res, e);
@@ -81,7 +100,7 @@ export class ShareDriveApi {
     }
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse, sub: string): Promise<void> {
+  private async route(req: IncomingMessage, res: ServerResponse, sub: string, query: URLSearchParams): Promise<void> {
     const method = req.method ?? 'GET';
     const m = /^\/root(?::(\/[^:]*):?)?(\/[A-Za-z]+)?$/.exec(sub);
     if (m) {
@@ -89,24 +108,37 @@ export class ShareDriveApi {
       const action = m[2];
       const rel = this.relOf(drivePath);
       if (!action && method === 'GET') return this.sendItem(res, 200, await this.must(rel));
+      if (!action && (method === 'PATCH' || method === 'DELETE')) {
+        if (rel === '/') throw new GraphStyleError(403, 'accessDenied', 'The shared folder itself cannot be changed through the share.');
+        const item = await this.must(rel);
+        if (method === 'PATCH') return this.patch(req, res, item, query);
+        this.stats.inc('delete');
+        await fs.rm(item.abs, { recursive: true, force: true });
+        return sendEmpty(res, 204);
+      }
       if (action === '/content' && method === 'PUT') return this.simpleUpload(req, res, rel);
       if (action === '/children' && method === 'POST') return this.mkdir(req, res, rel);
       if (action === '/createUploadSession' && method === 'POST') return this.createSession(req, res, rel);
     }
     const byId = /^\/items\/([^/]+)$/.exec(sub);
     if (byId) {
-      const item = await this.tree.byUniqueId(byId[1]!);
+      const item = await this.byId(byId[1]!);
       if (!item || item.rel === '/') throw new GraphStyleError(404, 'itemNotFound', 'The resource could not be found.');
-      if (method === 'PATCH') return this.patch(req, res, item);
+      if (method === 'PATCH') return this.patch(req, res, item, query);
       if (method === 'DELETE') {
         this.stats.inc('delete');
         await fs.rm(item.abs, { recursive: true, force: true });
-        this.tree.removed(item.rel);
         return sendEmpty(res, 204);
       }
       if (method === 'GET') return this.sendItem(res, 200, item);
     }
     throw new GraphStyleError(400, 'invalidRequest', `Unsupported request ${method} ${sub}`);
+  }
+
+  /** The item a drive item id names (only ids this drive handed out exist). */
+  private async byId(id: string): Promise<ShareItem | undefined> {
+    const uniqueId = this.byDriveId.get(id.toUpperCase());
+    return uniqueId === undefined ? undefined : this.tree.byUniqueId(uniqueId);
   }
 
   /** Library path → path below the shared folder; anything outside the share is refused. */
@@ -150,7 +182,8 @@ export class ShareDriveApi {
     const tmp = `${abs}.~upload-${randomBytes(4).toString('hex')}`;
     await fs.writeFile(tmp, body);
     await fs.rename(tmp, abs);
-    this.sendItem(res, existing ? 200 : 201, await this.must(rel));
+    if (existing) await this.tree.keep(rel, existing.uniqueId); // replaced content: the same item
+    await this.sendItem(res, existing ? 200 : 201, await this.must(rel));
   }
 
   private async mkdir(req: IncomingMessage, res: ServerResponse, parentRel: string): Promise<void> {
@@ -162,7 +195,7 @@ export class ShareDriveApi {
     const rel = parentRel === '/' ? `/${b.name}` : `${parentRel}/${b.name}`;
     if (await this.twin(rel)) throw new GraphStyleError(409, 'nameAlreadyExists', 'An item with this name already exists.');
     await fs.mkdir(path.join(this.tree.root, rel));
-    this.sendItem(res, 201, await this.must(rel));
+    await this.sendItem(res, 201, await this.must(rel));
   }
 
   private async createSession(req: IncomingMessage, res: ServerResponse, rel: string): Promise<void> {
@@ -213,20 +246,29 @@ export class ShareDriveApi {
     const abs = path.join(this.tree.root, s.rel);
     await fs.rename(s.tmp, abs);
     if (s.mtimeMs !== undefined) await fs.utimes(abs, new Date(), new Date(s.mtimeMs));
-    this.sendItem(res, existing ? 200 : 201, await this.must(s.rel));
+    if (existing) await this.tree.keep(s.rel, existing.uniqueId);
+    await this.sendItem(res, existing ? 200 : 201, await this.must(s.rel));
   }
 
-  private async patch(req: IncomingMessage, res: ServerResponse, item: ShareItem): Promise<void> {
+  /**
+   * Rename, move and times, as the Graph emulator does them: conflictBehavior is read from the URL
+   * only (a body annotation is ignored; default fail), `replace` never puts anything over a folder
+   * nor a folder over a file, and a move or rename without fileSystemInfo.lastModifiedDateTime
+   * resets the modification time to now.
+   */
+  private async patch(req: IncomingMessage, res: ServerResponse, item: ShareItem, query: URLSearchParams): Promise<void> {
     this.stats.inc('patch');
     const b = (await readJson(req).catch(() => undefined)) as
-      | { name?: string; parentReference?: { id?: string }; fileSystemInfo?: { lastModifiedDateTime?: string }; '@microsoft.graph.conflictBehavior'?: string }
+      | { name?: string; parentReference?: { id?: string }; fileSystemInfo?: { lastModifiedDateTime?: string } }
       | undefined;
     if (!b) throw new GraphStyleError(400, 'invalidRequest', 'The body must be JSON.');
+    const conflict = query.get('@microsoft.graph.conflictBehavior') ?? 'fail';
     let rel = item.rel;
-    if (b.name !== undefined || b.parentReference?.id !== undefined) {
+    const moves = b.name !== undefined || b.parentReference !== undefined;
+    if (moves) {
       let parentRel = path.posix.dirname(item.rel);
       if (b.parentReference?.id !== undefined) {
-        const parent = await this.tree.byUniqueId(b.parentReference.id);
+        const parent = await this.byId(b.parentReference.id);
         if (!parent?.isDir) throw new GraphStyleError(404, 'itemNotFound', 'The new parent folder does not exist.');
         parentRel = parent.rel;
       }
@@ -238,35 +280,37 @@ export class ShareDriveApi {
       } else {
         const target = await this.twin(to);
         if (target && target.rel !== item.rel) {
-          if (b['@microsoft.graph.conflictBehavior'] !== 'replace') throw new GraphStyleError(409, 'nameAlreadyExists', 'An item with this name already exists.');
-          await fs.rm(target.abs, { recursive: true, force: true });
-          this.tree.removed(target.rel);
+          if (conflict !== 'replace' || target.isDir || item.isDir) throw new GraphStyleError(409, 'nameAlreadyExists', 'An item with this name already exists.');
+          await fs.rm(target.abs, { force: true });
         }
         await fs.rename(item.abs, path.join(this.tree.root, to));
-        this.tree.renamed(item.rel, to);
         rel = to;
       }
     }
     const t = b.fileSystemInfo?.lastModifiedDateTime;
+    let ms = moves ? Date.now() : undefined;
     if (t !== undefined) {
-      const ms = Date.parse(t);
+      ms = Date.parse(t);
       if (Number.isNaN(ms)) throw new GraphStyleError(400, 'invalidRequest', 'lastModifiedDateTime is not a date.');
-      await fs.utimes(path.join(this.tree.root, rel), new Date(), new Date(ms));
     }
-    this.sendItem(res, 200, await this.must(rel));
+    if (ms !== undefined) await fs.utimes(path.join(this.tree.root, rel), new Date(), new Date(ms));
+    await this.sendItem(res, 200, await this.must(rel));
   }
 
-  private sendItem(res: ServerResponse, status: number, item: ShareItem): void {
+  private async sendItem(res: ServerResponse, status: number, item: ShareItem): Promise<void> {
     const modified = item.stat.mtime.toISOString();
     const created = (item.stat.birthtimeMs > 0 ? item.stat.birthtime : item.stat.mtime).toISOString();
+    const id = driveIdOf(item.uniqueId);
+    this.byDriveId.set(id, item.uniqueId);
+    const file = item.isDir ? undefined : { mimeType: 'application/octet-stream', hashes: { quickXorHash: await this.hashes.quickXorHash(item.abs, item.stat) } };
     sendJson(res, status, {
-      id: item.uniqueId.toLowerCase(),
+      id,
       name: item.name,
       size: item.isDir ? 0 : item.stat.size,
       createdDateTime: created,
       lastModifiedDateTime: modified,
       fileSystemInfo: { createdDateTime: created, lastModifiedDateTime: modified },
-      ...(item.isDir ? { folder: { childCount: 0 } } : { file: { mimeType: 'application/octet-stream' } }),
+      ...(item.isDir ? { folder: { childCount: (await this.tree.children(item.rel))?.length ?? 0 } } : { file }),
     });
   }
 }

@@ -1,10 +1,12 @@
-// The shared folder on disk and the ids SharePoint gives its items: a UniqueId per item (stable
-// for a path, so a driver's remembered ids stay valid across emulator restarts), and the
-// server-relative URLs the listing and download calls use.
+// The shared folder on disk and the ids SharePoint gives its items: a UniqueId per item, bound
+// to the item rather than its path (it survives renames and moves; a new item at an old path
+// gets a new one; a file whose content is replaced keeps its own), and the server-relative URLs
+// the listing and download calls use.
 
 import { createHash } from 'node:crypto';
 import { promises as fs, type Stats as FsStats } from 'node:fs';
 import path from 'node:path';
+import { DriveStore } from '../onedrive/store.js';
 
 export interface ShareItem {
   /** POSIX path below the shared folder ("/" for the folder itself). */
@@ -17,16 +19,17 @@ export interface ShareItem {
   uniqueId: string;
 }
 
-export function uniqueIdOf(rel: string): string {
-  const h = createHash('sha1').update(`share-item:${rel}`).digest('hex').toUpperCase();
+/** The item's UniqueId from its file identity (inode and birth time, as the Graph emulator's ids). */
+export function uniqueIdOf(stat: FsStats): string {
+  const h = createHash('sha1').update(`share-item:${DriveStore.fileKey(stat)}`).digest('hex').toUpperCase();
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 export class ShareTree {
   /** UniqueId → rel, learnt as items are listed (downloads of unlisted ids search the tree). */
   private readonly ids = new Map<string, string>();
-  /** rel → UniqueId for items that moved: SharePoint keeps an item's UniqueId across renames. */
-  private readonly moved = new Map<string, string>();
+  /** file key → UniqueId, for files whose content was replaced (a new inode, the same item). */
+  private readonly kept = new Map<string, string>();
 
   constructor(
     readonly root: string,
@@ -51,27 +54,14 @@ export class ShareTree {
     return this.itemOf(rel, abs, stat);
   }
 
-  /** An item (and everything below it) now lives at `to`: keep its ids. */
-  renamed(from: string, to: string): void {
-    const changes: [string, string][] = [];
-    for (const [id, rel] of this.ids) {
-      if (rel === from || rel.startsWith(`${from}/`)) changes.push([id, to + rel.slice(from.length)]);
-    }
-    for (const [rel] of [...this.moved]) if (rel === from || rel.startsWith(`${from}/`)) this.moved.delete(rel);
-    for (const [id, rel] of changes) {
-      this.ids.set(id, rel);
-      this.moved.set(rel, id);
-    }
-  }
-
-  /** An item was removed: forget its id. */
-  removed(rel: string): void {
-    for (const [id, r] of [...this.ids]) if (r === rel || r.startsWith(`${rel}/`)) this.ids.delete(id);
-    for (const [r] of [...this.moved]) if (r === rel || r.startsWith(`${rel}/`)) this.moved.delete(r);
+  /** The file now at `rel` replaced the content of the item `uniqueId`: it stays that item. */
+  async keep(rel: string, uniqueId: string): Promise<void> {
+    const stat = await fs.stat(path.join(this.root, ...rel.split('/').filter(Boolean)));
+    this.kept.set(DriveStore.fileKey(stat), uniqueId);
   }
 
   private itemOf(rel: string, abs: string, stat: FsStats): ShareItem {
-    const uniqueId = this.moved.get(rel) ?? uniqueIdOf(rel);
+    const uniqueId = this.kept.get(DriveStore.fileKey(stat)) ?? uniqueIdOf(stat);
     this.ids.set(uniqueId, rel);
     return { rel, abs, name: rel === '/' ? path.basename(this.sharedUrl) : path.posix.basename(rel), isDir: stat.isDirectory(), stat, uniqueId };
   }

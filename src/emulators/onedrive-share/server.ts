@@ -21,7 +21,7 @@ import { ShareApiError, accessDenied, badRequest, methodNotAllowed, sendShareErr
 import { ShareTree } from './items.js';
 import { Listing } from './listing.js';
 import { ShareDriveApi } from './drive-api.js';
-import { sendHtml, sendLinkGone, sendPasswordForm } from './pages.js';
+import { sendHtml, sendLinkGone, sendPasswordForm, sendSignInPage } from './pages.js';
 import { DEFAULT_FAULTS, STAT_KEYS, type ShareFaults } from './settings.js';
 
 export type { ShareFaults } from './settings.js';
@@ -71,8 +71,8 @@ export async function startShareEmulator(opts: ShareEmulatorOptions): Promise<Sh
   const tree = new ShareTree(root, SHARED_FOLDER);
   let base = '';
   const listing = new Listing(tree, LIBRARY, () => faults.get().pageSize, () => `${base}${WEB}`);
-  const driveApi = new ShareDriveApi(tree, SHARED_FOLDER.slice(LIBRARY.length), faults, stats, () => `${base}${UPLOAD_PREFIX.slice(0, -1)}`);
   const throttle = new EveryN(() => faults.get().throttleEvery);
+  const driveApi = new ShareDriveApi(tree, SHARED_FOLDER.slice(LIBRARY.length), faults, stats, () => `${base}${UPLOAD_PREFIX.slice(0, -1)}`, throttle);
   const cutDownload = new EveryN(() => faults.get().cutDownloadEvery);
   /** __VIEWSTATE → its __EVENTVALIDATION, for forms handed out. */
   const forms = new Map<string, string>();
@@ -144,11 +144,18 @@ export async function startShareEmulator(opts: ShareEmulatorOptions): Promise<Sh
   const page = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     stats.inc('page');
     if (cookies.check(req) !== 'valid') {
-      res.writeHead(302, { Location: 'https://login.microsoftonline.com/common/oauth2/authorize', 'Content-Length': 0 });
-      res.end();
-      return;
+      stats.inc('pageSignIn');
+      return sendSignInPage(res); // status 200, as a browser gets it
     }
-    const ctx: Record<string, unknown> = { webServerRelativeUrl: WEB, listUrl: LIBRARY, userLoginName: '', isAnonymousGuestUser: true, webTitle: 'John Doe' };
+    const ctx: Record<string, unknown> = {
+      webServerRelativeUrl: WEB,
+      listUrl: LIBRARY,
+      userLoginName: '',
+      isAnonymousGuestUser: true,
+      webTitle: 'John Doe',
+      // Where the web's pages (and download.aspx) live; a site link's client reads it from here.
+      templateUrl: `${base}${LAYOUTS}/onedrive.aspx`,
+    };
     if (faults.get().editable > 0) ctx.driveInfo = { driveUrl: `${base}${DRIVE_PATH}`, driveAccessToken: driveApi.currentToken() };
     sendHtml(res, 200, 'Shared Team', `<script type="text/javascript">var _spPageContextInfo=${JSON.stringify(ctx).replace(/</g, '\\u003c')};</script>`);
   };

@@ -50,6 +50,7 @@ export const STAT_KEYS = [
   'cookieIssued',
   // the folder page (page context)
   'page',
+  'pageSignIn',
   // listing calls (counted once per request)
   'api',
   'graphql',
