@@ -7,6 +7,9 @@ import { BufferPool } from './prefetch/buffer-pool.js';
 import { driveContent } from './prefetch/content-source.js';
 import { MemoryBudget } from './prefetch/memory-budget.js';
 import { DEFAULT_PREFETCH, Prefetcher, type PrefetchOptions } from './prefetch/prefetcher.js';
+import { FileReader } from './read-cache/file-reader.js';
+import type { ReadCache } from './read-cache/read-cache.js';
+import { forgettingWriter } from '../drives/content/forgetting-writer.js';
 import type { StagedFile } from './write/staged-file.js';
 import { StagedFiles, type UploadProgress } from './write/staged-files.js';
 import { StagingArea } from './write/staging-area.js';
@@ -31,6 +34,8 @@ export interface VfsOptions {
    * survives (it passes ""; handle operations go by handle). Without it, removing such a folder is EBUSY.
    */
   pathlessHandles: boolean;
+  /** The on-disk read cache (`--cache-mode full`), opened by the caller; the Vfs closes it. */
+  readCache?: ReadCache;
 }
 
 export const DEFAULT_VFS_OPTIONS: VfsOptions = {
@@ -51,7 +56,7 @@ export interface OpenFlags {
 
 /** An open file: read straight from the service, or through its staged copy while being written. */
 type Handle =
-  | { kind: 'read'; path: string; entry: RemoteEntry; reader?: Prefetcher }
+  | { kind: 'read'; path: string; entry: RemoteEntry; reader?: FileReader }
   | { kind: 'staged'; file: StagedFile };
 
 /** Counters for --stats and tests. */
@@ -86,6 +91,7 @@ export class Vfs {
     this.metadata = new MetadataCache(drive, { ttlMs: opts.dirCacheTtlMs, negativeTtlMs: opts.negativeCacheTtlMs });
     this.budget = new MemoryBudget(opts.readAheadMemory);
     this.pool = new BufferPool(Math.min(opts.readAheadMemory, 256 << 20));
+    drive = withCacheDrops(drive, opts.readCache);
     this.staged = new StagedFiles({ drive, log, metadata: this.metadata, staging: new StagingArea(opts.cacheDir) });
     this.ns = new NamespaceOps(drive, this.metadata, this.staged);
   }
@@ -159,11 +165,13 @@ export class Vfs {
     if (h.kind === 'staged') {
       n = await h.file.read(target, len, pos);
     } else {
-      h.reader ??= new Prefetcher(
-        h.entry.size,
-        { content: driveContent(this.drive, h.path, h.entry), log: this.log, path: h.path, pool: this.pool },
-        this.budget,
-        this.opts.prefetch,
+      const { path, entry } = h;
+      h.reader ??= new FileReader(
+        path,
+        entry,
+        (content) => new Prefetcher(entry.size, { content, log: this.log, path, pool: this.pool }, this.budget, this.opts.prefetch),
+        driveContent(this.drive, path, entry),
+        this.opts.readCache,
       );
       n = await h.reader.read(target, pos, len);
     }
@@ -356,6 +364,7 @@ export class Vfs {
 
   async close(): Promise<void> {
     for (const fh of [...this.handles.keys()]) await this.release(fh);
+    await this.opts.readCache?.close();
   }
 
   private requireWritable(): void {
@@ -374,4 +383,10 @@ export class Vfs {
     if (!h) throw new DriveError('EBADF', `no open file with handle ${fh}`);
     return h;
   }
+}
+
+/** The drive as the write path sees it: every item it changes, moves or removes loses its cached bytes. */
+function withCacheDrops(drive: Drive, cache: ReadCache | undefined): Drive {
+  if (!cache || !drive.writer) return drive;
+  return Object.create(drive, { writer: { value: forgettingWriter(drive.writer, (id) => cache.drop(id)) } }) as Drive;
 }

@@ -40,6 +40,7 @@ export function toRemoteEntry(item: DriveItem, now = Date.now()): RemoteEntry {
     birthtimeMs: birth,
     hashes: hashes ? { quickXor: hashes.quickXorHash, sha1: hashes.sha1Hash, sha256: hashes.sha256Hash } : undefined,
     link: url ? { url, expiresAt: now + LINK_TRUST_MS } : undefined,
+    version: item.eTag,
   };
 }
 
