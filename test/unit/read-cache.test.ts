@@ -150,3 +150,13 @@ test('a write through the mount drops the cached copy', async () => {
     await f.close();
   });
 });
+
+test('a file larger than the size limit is read whole while the cache keeps within the limit', async () => {
+  const big = randomBytes(5 * MiB);
+  await withCache(tmp(), async (readCache) => {
+    const f = await vfsOn((d) => d.put('/big.bin', big), { readCache });
+    assert.ok((await readAll(f.vfs, '/big.bin')).equals(big));
+    assert.ok(readCache.heldBytes() > 0 && readCache.heldBytes() <= 2 * MiB, `held ${readCache.heldBytes()}`);
+    await f.close();
+  }, 2 * MiB);
+});

@@ -134,18 +134,19 @@ export class CachedItem {
   }
 
   private async store(piece: Buffer, at: number): Promise<void> {
-    if (this.discarded) return;
+    // Full of files still being read: these bytes go to the reader only (the cache never outgrows its limit).
+    if (this.discarded || !this.cache.reserve(piece.length)) return;
+    let added = 0;
     const w = this.open().then((fh) => fh.write(piece, 0, piece.length, at));
     this.writes.add(w);
     try {
       await w;
-      if (this.discarded) return;
-      this.spans.add(at, at + piece.length);
-      this.cache.stored(piece.length);
+      if (!this.discarded) added = this.spans.add(at, at + piece.length);
     } catch (e) {
       if (!this.discarded) this.cache.storeFailed(this, e as Error);
     } finally {
       this.writes.delete(w);
+      this.cache.stored(added, piece.length);
     }
   }
 

@@ -33,6 +33,8 @@ export class ReadCache {
   private saveTimer?: NodeJS.Timeout;
   private saving: Promise<void> = Promise.resolve();
   private sinceFreeCheck = 0;
+  /** Bytes held by every item (kept as items store and go, not summed per piece). */
+  private held = 0;
   private closed = false;
 
   private constructor(readonly o: ReadCacheOptions, private readonly log: Logger) {}
@@ -48,7 +50,9 @@ export class ReadCache {
       if (!st?.isFile() || r.file !== dataFileName(r.id, r.version)) continue;
       // A span past the data file's end was never written (the index ran ahead of a lost write).
       const spans = r.spans.filter(([, b]) => b <= st.size);
-      c.items.set(r.id, new CachedItem(c, r.id, r.version, r.size, path.join(o.dir, r.file), spans, r.lastUsed));
+      const item = new CachedItem(c, r.id, r.version, r.size, path.join(o.dir, r.file), spans, r.lastUsed);
+      c.items.set(r.id, item);
+      c.held += item.heldBytes;
       kept.add(r.file);
     }
     for (const name of await fs.readdir(o.dir)) {
@@ -92,22 +96,34 @@ export class ReadCache {
     const item = this.items.get(id);
     if (!item) return;
     this.items.delete(id);
+    this.held -= item.heldBytes;
     item.discard();
     this.scheduleSave();
   }
 
   /** Bytes held by every item. */
   heldBytes(): number {
-    let n = 0;
-    for (const i of this.items.values()) n += i.heldBytes;
-    return n;
+    return this.held;
   }
 
-  /** Told by an item after it stored `bytes`: keeps the index fresh and the limits met. */
-  stored(bytes: number): void {
+  /**
+   * Room for `bytes` more, evicting files nobody reads if need be; false when the cache is full of
+   * files being read. Reserved bytes count as held until `stored` settles them.
+   */
+  reserve(bytes: number): boolean {
+    if (this.held + bytes > this.o.maxBytes) this.evictIdle(this.o.maxBytes - bytes);
+    if (this.held + bytes > this.o.maxBytes) return false;
+    this.held += bytes;
+    return true;
+  }
+
+  /** An item's store of `reserved` bytes ended with `added` new bytes held (0 if it failed or was dropped). */
+  stored(added: number, reserved: number): void {
+    this.held += added - reserved;
+    if (added === 0) return;
     this.scheduleSave();
-    this.sinceFreeCheck += bytes;
-    if (this.heldBytes() > this.o.maxBytes || this.sinceFreeCheck >= FREE_CHECK_BYTES) {
+    this.sinceFreeCheck += added;
+    if (this.sinceFreeCheck >= FREE_CHECK_BYTES) {
       this.sinceFreeCheck = 0;
       void this.evict();
     }
@@ -115,15 +131,20 @@ export class ReadCache {
 
   /** Evict least recently used items until within the size limit and above the free-space floor. */
   async evict(): Promise<void> {
-    const byAge = [...this.items.values()].sort((a, b) => a.lastUsed - b.lastUsed);
-    let held = this.heldBytes();
-    let short = await this.freeShortfall();
-    for (const item of byAge) {
-      if (held <= this.o.maxBytes && short <= 0) break;
-      // An item being read stays: its reader would lose the bytes under it. The limit is met once it is closed.
+    this.evictIdle(this.o.maxBytes);
+    const short = await this.freeShortfall();
+    if (short > 0) this.evictIdle(this.held - short);
+  }
+
+  /**
+   * Drop least recently used items until at most `target` bytes are held. An item being read
+   * stays: its reader would lose the bytes under it (it goes once closed, if still needed).
+   */
+  private evictIdle(target: number): void {
+    if (this.held <= target) return;
+    for (const item of [...this.items.values()].sort((x, y) => x.lastUsed - y.lastUsed)) {
+      if (this.held <= target) break;
       if (item.users > 0) continue;
-      held -= item.heldBytes;
-      short -= item.heldBytes;
       this.log.debug({ id: item.id, bytes: item.heldBytes }, 'read cache: evicting');
       this.drop(item.id);
     }

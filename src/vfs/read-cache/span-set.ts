@@ -18,8 +18,10 @@ export class SpanSet {
     return this.spans.map(([a, b]) => [a, b]);
   }
 
-  add(a: number, b: number): void {
-    if (b <= a) return;
+  /** Hold [a, b) too; returns how many of its bytes were not held before. */
+  add(a: number, b: number): number {
+    if (b <= a) return 0;
+    const before = this.total;
     const out: [number, number][] = [];
     let placed = false;
     for (const s of this.spans) {
@@ -34,6 +36,7 @@ export class SpanSet {
     }
     if (!placed) out.push([a, b]);
     this.spans = out;
+    return this.total - before;
   }
 
   /** The end of the held span containing `pos`, or `pos` itself when `pos` is not held. */
