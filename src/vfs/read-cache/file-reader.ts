@@ -36,16 +36,28 @@ export class FileReader {
   }
 
   async read(target: Buffer, pos: number, len: number): Promise<number> {
-    let n = await this.item?.readHeld(target, pos, len);
-    if (n === undefined) {
-      this.prefetcher ??= this.makePrefetcher(this.item ? this.item.source(this.content) : this.content);
-      n = await this.prefetcher.read(target, pos, len);
+    if (this.check?.result === false) throw this.mismatch(); // the kernel asking again for bytes that failed
+    const turn = this.check?.begin(pos, len);
+    let n: number | undefined;
+    try {
+      n = await this.item?.readHeld(target, pos, len);
+      if (n === undefined) {
+        this.prefetcher ??= this.makePrefetcher(this.item ? this.item.source(this.content) : this.content);
+        n = await this.prefetcher.read(target, pos, len);
+      }
+    } catch (e) {
+      if (turn) this.check!.cancel(turn);
+      throw e;
     }
-    if (this.check && !this.check.observe(target.subarray(0, n), pos)) {
+    if (turn && !(await this.check!.observe(turn, target.subarray(0, n)))) {
       this.cache?.drop(this.entry.id);
-      throw new DriveError('EIO', `${this.path}: the bytes read do not match the service's ${this.check.algorithm}; the cached copy was dropped`, { level: 'error' });
+      throw this.mismatch().withLevel('error'); // one line, for the read that found it
     }
     return n;
+  }
+
+  private mismatch(): DriveError {
+    return new DriveError('EIO', `${this.path}: the bytes read do not match the service's ${this.check!.algorithm}; the cached copy was dropped`, { level: 'debug' });
   }
 
   close(): void {

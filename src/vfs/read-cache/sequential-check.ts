@@ -2,27 +2,31 @@ import { createHash, type Hash } from 'node:crypto';
 import type { RemoteEntry } from '../../drives/types.js';
 import { QuickXorHash } from '../../hash/quickxorhash.js';
 
-/**
- * Bytes kept from reads that arrived ahead of the hashed position (the kernel's read-ahead runs
- * several requests at once, so reads come slightly out of order). Past it the check gives up for
- * this handle: that is not one sequential read of the file.
- */
-const MAX_PENDING = 16 << 20;
-
 interface Hasher {
   update(b: Uint8Array): void;
   matches(): boolean;
 }
 
+/** A read of this handle between its start and its answer. */
+interface InFlight {
+  pos: number;
+  end: number;
+  /** Resolves once the read's bytes were hashed (or it gave up). */
+  done: Promise<void>;
+  finish: () => void;
+}
+
 /**
  * Checks one handle's reading against the content hash the service reports: the bytes handed to
  * the reader are hashed in file order, and once the whole file was read the digest must match.
- * Only a read of every byte from the start counts; a handle that skips about is not checked.
+ * The kernel's read-ahead sends several reads at once, and they complete out of order: a read
+ * whose bytes lie ahead of the hashed position waits (before it answers, so no copy of libfuse's
+ * buffer is kept) for the read in flight that covers the gap. With no such read the handle is
+ * not reading the file in order and is not checked.
  */
 export class SequentialCheck {
   private hashed = 0;
-  private pending = new Map<number, Buffer>();
-  private pendingBytes = 0;
+  private readonly inflight = new Set<InFlight>();
   private abandoned = false;
   /** Set once the whole file was hashed: whether it matched. */
   result?: boolean;
@@ -43,43 +47,40 @@ export class SequentialCheck {
     return undefined;
   }
 
-  /** `buf` holds the file's bytes [pos, pos + buf.length) as handed to the reader. False: the file is complete and its hash differs. */
-  observe(buf: Buffer, pos: number): boolean {
-    if (this.abandoned || this.result !== undefined || buf.length === 0) return this.result !== false;
-    const end = pos + buf.length;
-    if (end <= this.hashed) return true; // read again: hashed already
-    if (pos > this.hashed) {
-      if (this.pending.has(pos) || this.pendingBytes + buf.length > MAX_PENDING) return this.abandon();
-      this.pending.set(pos, Buffer.from(buf)); // the caller's buffer is libfuse's: copy what we keep
-      this.pendingBytes += buf.length;
-      return true;
-    }
-    this.feed(buf.subarray(this.hashed - pos));
-    // Pieces that arrived early and now join the hashed part (or lie wholly behind it).
-    for (let joined = true; joined && this.pending.size > 0; ) {
-      joined = false;
-      for (const [p, b] of this.pending) {
-        if (p > this.hashed) continue;
-        this.pending.delete(p);
-        this.pendingBytes -= b.length;
-        if (p + b.length > this.hashed) this.feed(b.subarray(this.hashed - p));
-        joined = true;
+  /** A read of [pos, pos + len) starts; pass the token to `observe` (or `cancel`) when its bytes are there. */
+  begin(pos: number, len: number): InFlight | undefined {
+    if (this.abandoned || this.result !== undefined) return undefined;
+    let finish!: () => void;
+    const done = new Promise<void>((r) => (finish = r));
+    const r: InFlight = { pos, end: pos + len, done, finish };
+    this.inflight.add(r);
+    return r;
+  }
+
+  cancel(r: InFlight): void {
+    this.inflight.delete(r);
+    r.finish();
+  }
+
+  /** `buf` holds the bytes [r.pos, r.pos + buf.length) about to be handed over. False: the file is complete and its hash differs. */
+  async observe(r: InFlight, buf: Buffer): Promise<boolean> {
+    try {
+      while (!this.abandoned && r.pos > this.hashed) {
+        const gap = [...this.inflight].find((o) => o !== r && o.pos <= this.hashed && this.hashed < o.end);
+        if (!gap) this.abandoned = true; // a hole nobody is reading: not an in-order read of the file
+        else await gap.done;
       }
+      if (this.abandoned || this.result !== undefined) return this.result !== false;
+      const end = r.pos + buf.length;
+      if (end > this.hashed) {
+        this.hasher.update(buf.subarray(this.hashed - r.pos));
+        this.hashed = end;
+      }
+      if (this.hashed >= this.size) this.result = this.hasher.matches();
+      return this.result !== false;
+    } finally {
+      this.cancel(r);
     }
-    if (this.hashed >= this.size) this.result = this.hasher.matches();
-    return this.result !== false;
-  }
-
-  private feed(b: Buffer): void {
-    this.hasher.update(b);
-    this.hashed += b.length;
-  }
-
-  private abandon(): boolean {
-    this.abandoned = true;
-    this.pending.clear();
-    this.pendingBytes = 0;
-    return true;
   }
 }
 
