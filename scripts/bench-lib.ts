@@ -51,7 +51,9 @@ export async function withBenchMount<T>(service: Service, emu: EmulatorProcess, 
   const mnt = await fs.mkdtemp(path.join(work, 'mnt-'));
   // Let the previous phase's dirty pages reach the disk first: its write-back would slow this one.
   execFileSync('sync');
-  const proc = spawn(process.execPath, [MAIN, 'mount', 'bench', mnt, '--config', cfgFile, '--log-level', 'debug', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_MOUNT_NODE_ARGS: flags for the mount's node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+  const nodeArgs = (process.env.BENCH_MOUNT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, MAIN, 'mount', 'bench', mnt, '--config', cfgFile, '--log-level', 'debug', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
   try {
@@ -70,4 +72,36 @@ export async function withBenchMount<T>(service: Service, emu: EmulatorProcess, 
 
 export function row(what: string, value: string, limit: string): void {
   console.log(`${what.padEnd(52)} ${value.padStart(14)}   ${limit}`);
+}
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** CPU seconds a process has used so far, all its threads, user + kernel (/proc/PID/stat utime + stime). */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at field 3; utime and stime are fields 14 and 15.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+const NULL_MOUNT = fileURLToPath(new URL('./bench-null-mount.js', import.meta.url));
+
+/** The binding's ceiling: a mount with the same FUSE options whose one file `big.bin` comes from memory. */
+export async function withNullMount<T>(work: string, sizeMiB: number, fn: (mnt: string, proc: ChildProcess) => Promise<T>): Promise<T> {
+  const mnt = await fs.mkdtemp(path.join(work, 'null-'));
+  const proc = spawn(process.execPath, [NULL_MOUNT, mnt, String(sizeMiB)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr!.on('data', (d) => (err += d));
+  try {
+    const t = Date.now();
+    while (!err.includes('"msg":"mounted"')) {
+      if (proc.exitCode !== null || Date.now() - t > 20_000) throw new Error(`null mount failed: ${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return await fn(mnt, proc);
+  } finally {
+    try { execFileSync('fusermount', ['-u', mnt]); } catch { try { execFileSync('fusermount', ['-uz', mnt]); } catch { /* gone */ } }
+    await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r)));
+    await fs.rmdir(mnt).catch(() => undefined);
+  }
 }

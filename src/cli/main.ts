@@ -55,6 +55,9 @@ function withMountOptions(cmd: Command): Command {
     .option('--debug-fuse', "print libfuse's own debug output")
     .option('--noexec', 'programs on the mount cannot be executed (mount(8)\'s noexec)')
     .option('--no-big-writes', 'use 4 KiB write requests (only to measure the big_writes option)')
+    .option('--cache-mode <mode>', 'off, or full: keep read bytes on disk in the cache dir (checked against the service\'s version, so never stale)', 'off')
+    .option('--read-cache-size <MiB>', 'largest size of the on-disk read cache', '10240')
+    .option('--read-cache-min-free <MiB>', 'free space the read cache leaves on its filesystem', '1024')
     .option('--stats <seconds>', 'log a line of transfer figures every SECONDS (kill -USR1 PID logs one at any time)');
 }
 

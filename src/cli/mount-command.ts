@@ -13,6 +13,7 @@ import { positive, seconds } from './option-numbers.js';
 import { reportMounted } from './daemon.js';
 import { defaultCacheDir } from '../util/paths.js';
 import { shownOwner } from './owner-options.js';
+import { ReadCache } from '../vfs/read-cache/read-cache.js';
 
 export interface MountCommandOptions {
   config?: string;
@@ -41,6 +42,12 @@ export interface MountCommandOptions {
   bigWrites?: boolean;
   /** Seconds between stats lines (0 or absent: none; SIGUSR1 and upload progress lines still work). */
   stats?: string;
+  /** off: reads go to the service (and memory) only; full: read bytes are also kept on disk. */
+  cacheMode?: string;
+  /** Largest size of the on-disk read cache (MiB). */
+  readCacheSize?: string;
+  /** Free space the read cache leaves on its filesystem (MiB). */
+  readCacheMinFree?: string;
 }
 
 const MiB = 1 << 20;
@@ -57,10 +64,13 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   if (!readOnly && !(utimensPassesMtime() && handlesRemovedOpenFiles())) {
     log.warn('the FUSE binding is unpatched (run npm run setup): times set by touch/cp -p/rsync may be wrong, and a folder holding a removed, still-open file cannot be removed until it is closed');
   }
+  const cacheDir = o.cacheDir ? path.resolve(o.cacheDir) : defaultCacheDir(remote.name);
+  const readCache = await openReadCache(o, cacheDir, log);
   const vfs = new Vfs(remote.drive, log, {
     ...DEFAULT_VFS_OPTIONS,
     readOnly,
-    cacheDir: o.cacheDir ? path.resolve(o.cacheDir) : defaultCacheDir(remote.name),
+    readCache,
+    cacheDir,
     pathlessHandles: handlesRemovedOpenFiles(),
     dirCacheTtlMs: seconds(o.dirCacheTime, '--dir-cache-time') * 1000,
     pollIntervalMs: seconds(o.pollInterval ?? '60', '--poll-interval') * 1000,
@@ -128,3 +138,13 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
 
 
 
+
+/** `--cache-mode full`: the on-disk read cache in the cache folder's `read-cache` (kept across mounts). */
+async function openReadCache(o: MountCommandOptions, cacheDir: string, log: Logger): Promise<ReadCache | undefined> {
+  const mode = o.cacheMode ?? 'off';
+  if (mode !== 'off' && mode !== 'full') throw new ConfigError(`--cache-mode takes off or full, got "${mode}"`);
+  const maxBytes = positive(o.readCacheSize ?? '10240', '--read-cache-size') * MiB;
+  const minFreeBytes = seconds(o.readCacheMinFree ?? '1024', '--read-cache-min-free') * MiB;
+  if (mode === 'off') return undefined;
+  return ReadCache.open({ dir: path.join(cacheDir, 'read-cache'), maxBytes, minFreeBytes }, log);
+}

@@ -15,6 +15,8 @@ export interface RemoteEntry {
   birthtimeMs: number;
   /** Content hashes the service reports, by algorithm name. */
   hashes?: { quickXor?: string; sha1?: string; sha256?: string };
+  /** The item's content version as the service reports it (opaque: OneDrive cTag, else eTag; Aliyundrive content_hash): it changes when the bytes do. */
+  version?: string;
   /** A pre-authenticated download link that came with the listing, if the service gives one. */
   link?: DownloadLink;
   /** The service cannot take writes to this item through the mount (e.g. a live photo's stream). */
@@ -24,7 +26,6 @@ export interface RemoteEntry {
    * photos): `Drive.learnSize` gives it, and the VFS asks before the entry is shown or read.
    */
   sizeUnknown?: boolean;
-  version?: string;
 }
 
 export interface DownloadLink {

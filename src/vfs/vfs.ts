@@ -7,6 +7,9 @@ import { BufferPool } from './prefetch/buffer-pool.js';
 import { driveContent } from './prefetch/content-source.js';
 import { MemoryBudget } from './prefetch/memory-budget.js';
 import { DEFAULT_PREFETCH, Prefetcher, type PrefetchOptions } from './prefetch/prefetcher.js';
+import { FileReader } from './read-cache/file-reader.js';
+import type { ReadCache } from './read-cache/read-cache.js';
+import { forgettingWriter } from '../drives/content/forgetting-writer.js';
 import type { StagedFile } from './write/staged-file.js';
 import { StagedFiles, type UploadProgress } from './write/staged-files.js';
 import { StagingArea } from './write/staging-area.js';
@@ -38,6 +41,8 @@ export interface VfsOptions {
   pollIntervalMs: number;
   /** Listings fetched at once ahead of a program walking a tree (0 = none). */
   walkAheadListings: number;
+  /** The on-disk read cache (`--cache-mode full`), opened by the caller; the Vfs closes it. */
+  readCache?: ReadCache;
 }
 
 export const DEFAULT_VFS_OPTIONS: VfsOptions = {
@@ -60,7 +65,7 @@ export interface OpenFlags {
 
 /** An open file: read straight from the service, or through its staged copy while being written. */
 type Handle =
-  | { kind: 'read'; path: string; entry: RemoteEntry; reader?: Prefetcher; /** Changed on the service since opened. */ changed?: boolean }
+  | { kind: 'read'; path: string; entry: RemoteEntry; reader?: FileReader; /** Changed on the service since opened. */ changed?: boolean }
   | { kind: 'staged'; file: StagedFile };
 
 /** Counters for --stats and tests. */
@@ -99,6 +104,7 @@ export class Vfs {
     this.metadata = new MetadataCache(drive, { ttlMs: opts.dirCacheTtlMs, negativeTtlMs: opts.negativeCacheTtlMs });
     this.budget = new MemoryBudget(opts.readAheadMemory);
     this.pool = new BufferPool(Math.min(opts.readAheadMemory, 256 << 20));
+    drive = withCacheDrops(drive, opts.readCache);
     this.staged = new StagedFiles({ drive, log, metadata: this.metadata, staging: new StagingArea(opts.cacheDir) });
     this.ns = new NamespaceOps(drive, this.metadata, this.staged);
     this.walkAhead = new WalkAhead((p) => this.metadata.list(p), log, { ...DEFAULT_WALK_AHEAD, concurrency: opts.walkAheadListings });
@@ -194,21 +200,18 @@ export class Vfs {
     if (h.kind === 'staged') {
       n = await h.file.read(target, len, pos);
     } else {
-      const content = driveContent(this.drive, h.path, h.entry);
-      h.reader ??= new Prefetcher(
-        h.entry.size,
-        {
-          // What was read ahead is of the opened version; anything more could be of the new one.
-          content: async function* (start, end, signal) {
-            if (h.changed) throw new DriveError('EIO', `${h.path} changed on the service while open; open it again to read the new version`);
-            yield* content(start, end, signal);
-          },
-          log: this.log,
-          path: h.path,
-          pool: this.pool,
+      const { path, entry } = h;
+      const content = driveContent(this.drive, path, entry);
+      h.reader ??= new FileReader(
+        path,
+        entry,
+        (source) => new Prefetcher(entry.size, { content: source, log: this.log, path, pool: this.pool }, this.budget, this.opts.prefetch),
+        // What was fetched before a change is of the opened version; anything more could be of the new one.
+        async function* (start, end, signal) {
+          if (h.changed) throw new DriveError('EIO', `${path} changed on the service while open; open it again to read the new version`);
+          yield* content(start, end, signal);
         },
-        this.budget,
-        this.opts.prefetch,
+        this.opts.readCache,
       );
       n = await h.reader.read(target, pos, len);
     }
@@ -403,6 +406,7 @@ export class Vfs {
     await this.poller?.stop();
     this.walkAhead.stop();
     for (const fh of [...this.handles.keys()]) await this.release(fh);
+    await this.opts.readCache?.close();
   }
 
   private requireWritable(): void {
@@ -421,4 +425,19 @@ export class Vfs {
     if (!h) throw new DriveError('EBADF', `no open file with handle ${fh}`);
     return h;
   }
+}
+
+/** The drive as the write path sees it: every item it changes, moves or removes loses its cached bytes. */
+function withCacheDrops(drive: Drive, cache: ReadCache | undefined): Drive {
+  if (!cache || !drive.writer) return drive;
+  const writer = forgettingWriter(drive.writer, (id) => cache.drop(id));
+  // Every other member is the drive's own, called on the drive itself: a driver method that sets
+  // a field of `this` must set it on the one object the rest of the mount reads.
+  return new Proxy(drive, {
+    get(target, key) {
+      if (key === 'writer') return writer;
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }

@@ -29,6 +29,7 @@ export function toEntry(f: AliyundriveFile): RemoteEntry {
     mtimeMs: mtime,
     birthtimeMs: parse(f.created_at) || mtime,
     hashes: f.content_hash ? { sha1: f.content_hash.toLowerCase() } : undefined,
+    version: f.content_hash,
   };
 }
 
