@@ -6,6 +6,12 @@ import { runIo, runOp, type Cb } from './handler.js';
 /** Linux's O_ACCMODE (Node does not export it). */
 const O_ACCMODE = 3;
 
+/** What readdir tells of each name: only its type (d_type). */
+const DIR_TYPE = { mode: 0o040000 };
+const FILE_TYPE = { mode: 0o100000 };
+/** Listings longer than this go without types (see readdir). */
+const MAX_TYPED_NAMES = 10_000;
+
 /** The operations every mount answers, read-only or not: lookups, listing, opening, reading. */
 export function readOperations(ctx: OperationsContext) {
   const { vfs } = ctx;
@@ -21,7 +27,15 @@ export function readOperations(ctx: OperationsContext) {
       runOp(ctx, 'fgetattr', path, cb, async () => [toStat(await vfs.fgetattr(fd, path), stat())]);
     },
     readdir(path: string, cb: Cb) {
-      runOp(ctx, 'readdir', path, cb, async () => [['.', '..', ...(await vfs.readdir(path)).map((e) => e.name)]]);
+      runOp(ctx, 'readdir', path, cb, async () => {
+        const children = await vfs.readdir(path);
+        const names = ['.', '..', ...children.map((e) => e.name)];
+        // Each name's type rides along (d_type): a walker such as `find` then needs no stat to
+        // tell files from folders. libfuse 2 uses nothing else of these stats. The binding turns
+        // each into a typed array of its own (~300 bytes): a huge folder goes without.
+        if (children.length > MAX_TYPED_NAMES) return [names];
+        return [names, [DIR_TYPE, DIR_TYPE, ...children.map((e) => (e.isDir ? DIR_TYPE : FILE_TYPE))]];
+      });
     },
     open(path: string, flags: number, cb: Cb) {
       const acc = flags & O_ACCMODE;

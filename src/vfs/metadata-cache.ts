@@ -27,6 +27,12 @@ export interface AppliedChange {
   entry?: RemoteEntry;
 }
 
+/**
+ * A listing longer than this keeps no download links: at several hundred bytes each they would be
+ * most of a big folder's memory, and a file opened from it costs one call for its link instead.
+ */
+export const MAX_LISTED_LINKS = 1000;
+
 /** Default bound of cached listings: about 100,000 entries with download links. */
 export const DEFAULT_LISTING_BYTES = 96 << 20;
 
@@ -215,7 +221,9 @@ export class MetadataCache {
       try {
         const list = await this.drive.list(path, dir);
         const map: Children = new Map();
-        for (const e of list) map.set(e.name, e);
+        const dropLinks = list.length > MAX_LISTED_LINKS;
+        // A copy with the link unset (not deleted: the entry keeps its shape); the driver's object stays as it was.
+        for (const e of list) map.set(e.name, dropLinks && e.link ? { ...e, link: undefined } : e);
         for (const [name, e] of changes) {
           if (e === MISSING) map.delete(name);
           else map.set(name, e);

@@ -108,3 +108,28 @@ test('download links never carry an Authorization header', async () => {
   const s = await drive.stats();
   assert.equal(s.downloadWithAuthorization ?? 0, 0);
 });
+
+test('readdir tells folders from files (d_type), so a walker such as find needs no stat per name', async () => {
+  // Python's ctypes readdir shows the d_type the kernel got from the mount, with no stat behind it
+  // (Node and os.scandir stat a DT_UNKNOWN name themselves and would hide its absence).
+  const py = `
+import ctypes, sys
+class D(ctypes.Structure):
+    _fields_ = [('ino', ctypes.c_uint64), ('off', ctypes.c_int64), ('reclen', ctypes.c_ushort), ('type', ctypes.c_ubyte), ('name', ctypes.c_char * 256)]
+libc = ctypes.CDLL(None)
+libc.opendir.restype = ctypes.c_void_p
+libc.readdir64.restype = ctypes.POINTER(D)
+libc.readdir64.argtypes = [ctypes.c_void_p]
+d = libc.opendir(sys.argv[1].encode())
+while True:
+    e = libc.readdir64(d)
+    if not e: break
+    print(e.contents.type, e.contents.name.decode())
+`;
+  const { stdout } = await exec('python3', ['-c', py, path.join(m.mnt, 'docs')]);
+  const types = new Map(stdout.trim().split('\n').map((l) => [l.slice(l.indexOf(' ') + 1), Number(l.split(' ')[0])]));
+  const DT_DIR = 4;
+  const DT_REG = 8;
+  assert.equal(types.get('deep'), DT_DIR, stdout);
+  assert.equal(types.get('name with spaces #1 & 50%.txt'), DT_REG, stdout);
+});

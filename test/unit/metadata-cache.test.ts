@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MetadataCache } from '../../src/vfs/metadata-cache.js';
+import { MAX_LISTED_LINKS, MetadataCache } from '../../src/vfs/metadata-cache.js';
 import type { Drive, RemoteEntry } from '../../src/drives/types.js';
 import { DriveError } from '../../src/util/errors.js';
 import { fakeDrive } from './fake-tree-drive.js';
@@ -124,4 +124,18 @@ test('a size learnt after the file was removed through the mount does not bring 
   learn();
   await assert.rejects(stat, (e: unknown) => e instanceof DriveError && e.code === 'ENOENT');
   await assert.rejects(c.lookup('/live.jpg'), (e: unknown) => e instanceof DriveError && e.code === 'ENOENT');
+});
+
+test('a folder of more entries than MAX_LISTED_LINKS keeps no download links; a smaller one keeps them', async () => {
+  const tree: Record<string, RemoteEntry> = { '/': entry('root', true), '/small': entry('small', true), '/big': entry('big', true) };
+  const link = (n: string) => ({ url: `https://dl.example/${n}`, expiresAt: Date.now() + 60_000 });
+  tree['/small/a'] = { ...entry('a'), id: 's-a', link: link('a') };
+  for (let i = 0; i <= MAX_LISTED_LINKS; i++) tree[`/big/f${i}`] = { ...entry(`f${i}`), id: `b-${i}`, link: link(`f${i}`) };
+  const { drive } = fakeDrive(tree);
+  const c = new MetadataCache(drive, { ttlMs: 60_000, negativeTtlMs: 1000 });
+  assert.equal((await c.lookup('/small/a')).link?.url, 'https://dl.example/a');
+  const big = await c.list('/big');
+  assert.equal(big.length, MAX_LISTED_LINKS + 1);
+  assert.equal(big.filter((e) => e.link !== undefined).length, 0);
+  assert.equal((await c.lookup('/big/f0')).link, undefined);
 });

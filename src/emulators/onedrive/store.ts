@@ -255,23 +255,33 @@ export class DriveStore {
 
   /**
    * Recursive size of a folder (OneDrive reports folder sizes that way).
-   * Memoised for a moment: listings report it for every subfolder.
+   * Memoised for a moment, per folder at every depth: listings report it for
+   * every subfolder, and a walk down the tree would otherwise add up each
+   * subtree again at every level. A sum built from memoised parts counts as
+   * old as its oldest part, so no answer is older than `maxAgeMs`.
    */
   async folderSize(dir: Entry, maxAgeMs = 2000): Promise<number> {
+    return (await this.sizeOf(dir, maxAgeMs)).bytes;
+  }
+
+  private async sizeOf(dir: Entry, maxAgeMs: number): Promise<{ at: number; bytes: number }> {
     const hit = this.folderSizes.get(dir.abs);
-    if (hit && Date.now() - hit.at <= maxAgeMs) return hit.bytes;
-    let total = 0;
-    const pending: Entry[] = [dir];
-    while (pending.length > 0) {
-      const d = pending.pop()!;
-      for (const child of await this.entriesOf(d, await this.childNames(d))) {
-        if (child.isDir) pending.push(child);
-        else total += child.stat.size;
+    if (hit && Date.now() - hit.at <= maxAgeMs) return hit;
+    let at = Date.now();
+    let bytes = 0;
+    for (const child of await this.entriesOf(dir, await this.childNames(dir))) {
+      if (!child.isDir) {
+        bytes += child.stat.size;
+        continue;
       }
+      const sub = await this.sizeOf(child, maxAgeMs);
+      bytes += sub.bytes;
+      at = Math.min(at, sub.at);
     }
     if (this.folderSizes.size >= 4096) this.folderSizes.clear();
-    this.folderSizes.set(dir.abs, { at: Date.now(), bytes: total });
-    return total;
+    const sum = { at, bytes };
+    this.folderSizes.set(dir.abs, sum);
+    return sum;
   }
 
   async childCount(abs: string): Promise<number> {
