@@ -222,8 +222,12 @@ export class MetadataCache {
         const list = await this.drive.list(path, dir);
         const map: Children = new Map();
         const dropLinks = list.length > MAX_LISTED_LINKS;
-        // A copy with the link unset (not deleted: the entry keeps its shape); the driver's object stays as it was.
-        for (const e of list) map.set(e.name, dropLinks && e.link ? { ...e, link: undefined } : e);
+        for (const e of list) {
+          // Unset in place, not copied (a copy of each entry would double a big listing's garbage)
+          // and not deleted (the entry keeps its shape). A link is optional: without one, a read asks for it.
+          if (dropLinks) e.link = undefined;
+          map.set(e.name, e);
+        }
         for (const [name, e] of changes) {
           if (e === MISSING) map.delete(name);
           else map.set(name, e);
