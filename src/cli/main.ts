@@ -7,6 +7,7 @@ import { demoCommand } from './demo-command.js';
 import { registerLoginCommands } from './login-command.js';
 import { registerConfigCommands } from './config-command.js';
 import { registerInspectCommands } from './inspect-commands.js';
+import { registerRecoverCommand } from './recover-command.js';
 import { remoteTypesHelp } from './types-help.js';
 import { isNetworkError } from '../http/client.js';
 import path from 'node:path';
@@ -139,6 +140,7 @@ withMountOptions(
 
 registerLoginCommands(program);
 registerConfigCommands(program);
+registerRecoverCommand(program);
 registerInspectCommands(program);
 program.addHelpText('after', remoteTypesHelp());
 

@@ -14,6 +14,8 @@ import { reportMounted } from './daemon.js';
 import { defaultCacheDir } from '../util/paths.js';
 import { shownOwner } from './owner-options.js';
 import { ReadCache } from '../vfs/read-cache/read-cache.js';
+import { recoverStaged, type RecoveredFile } from '../vfs/journal/recovery.js';
+import type { JournalScan } from '../vfs/journal/journal.js';
 
 export interface MountCommandOptions {
   config?: string;
@@ -71,6 +73,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
     readOnly,
     readCache,
     cacheDir,
+    journalRemote: readOnly ? undefined : spec,
     pathlessHandles: handlesRemovedOpenFiles(),
     dirCacheTtlMs: seconds(o.dirCacheTime, '--dir-cache-time') * 1000,
     pollIntervalMs: seconds(o.pollInterval ?? '60', '--poll-interval') * 1000,
@@ -94,6 +97,9 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
       stop(1);
     },
   });
+  // What a crash left behind is looked at before the mount adds staged files of its own.
+  const journal = vfs.journal;
+  const leftBehind = journal ? await journal.scan() : undefined;
   const mounted = await mountFuse(
     ops,
     {
@@ -113,6 +119,11 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   const stats = new MountStats({ vfs, http: remote.http }, log);
   stats.start({ intervalSec: statsEverySec });
   reportMounted(mounted.mountpoint);
+  const recovery = journal && leftBehind && hasWork(leftBehind)
+    ? recoverStaged({ drive: remote.drive, journal, log }, { committed: (p, e) => vfs.learnCommitted(p, e) }, leftBehind)
+        .then((files) => log.info({ files: files.length, outcomes: countOutcomes(files) }, 'recovery after a crash finished'))
+        .catch((e: unknown) => log.error({ err: (e as Error).message }, `recovery after a crash failed: ${(e as Error).message}`))
+    : undefined;
 
   const onSignal = (sig: string) => {
     log.info({ signal: sig }, 'unmounting');
@@ -129,6 +140,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   stats.stop();
+  void recovery; // an unfinished recovery leaves its records for the next mount
   await mounted.unmount();
   await vfs.close();
   await remote.drive.close(); // a rotated token still unsaved gets its last try here
@@ -147,4 +159,14 @@ async function openReadCache(o: MountCommandOptions, cacheDir: string, log: Logg
   const minFreeBytes = seconds(o.readCacheMinFree ?? '1024', '--read-cache-min-free') * MiB;
   if (mode === 'off') return undefined;
   return ReadCache.open({ dir: path.join(cacheDir, 'read-cache'), maxBytes, minFreeBytes }, log);
+}
+
+function hasWork(scan: JournalScan): boolean {
+  return scan.records.length + scan.damaged.length + scan.unrecorded.length > 0;
+}
+
+export function countOutcomes(files: RecoveredFile[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of files) out[f.outcome] = (out[f.outcome] ?? 0) + 1;
+  return out;
 }

@@ -13,6 +13,8 @@ import { forgettingWriter } from '../drives/content/forgetting-writer.js';
 import type { StagedFile } from './write/staged-file.js';
 import { StagedFiles, type UploadProgress } from './write/staged-files.js';
 import { StagingArea } from './write/staging-area.js';
+import { Journal } from './journal/journal.js';
+import { StagedJournal } from './journal/staged-journal.js';
 import { cacheRoot } from '../util/paths.js';
 import { checkFileSize, checkNameLength, checkNewName } from './posix-limits.js';
 import { isHideRename, UnlinkedOpenFiles, type UnlinkedOpen } from './unlinked-open.js';
@@ -43,6 +45,8 @@ export interface VfsOptions {
   walkAheadListings: number;
   /** The on-disk read cache (`--cache-mode full`), opened by the caller; the Vfs closes it. */
   readCache?: ReadCache;
+  /** The remote spec this mount serves: staged files are journaled under it for recovery after a crash (absent: no journal). */
+  journalRemote?: string;
 }
 
 export const DEFAULT_VFS_OPTIONS: VfsOptions = {
@@ -95,6 +99,8 @@ export class Vfs {
   readonly poller?: ChangePoller;
   /** Lists folders ahead of programs that walk a tree. */
   readonly walkAhead: WalkAhead;
+  /** Records of staged files (when journaling). */
+  readonly journal?: Journal;
 
   constructor(
     readonly drive: Drive,
@@ -105,7 +111,9 @@ export class Vfs {
     this.budget = new MemoryBudget(opts.readAheadMemory);
     this.pool = new BufferPool(Math.min(opts.readAheadMemory, 256 << 20));
     drive = withCacheDrops(drive, opts.readCache);
-    this.staged = new StagedFiles({ drive, log, metadata: this.metadata, staging: new StagingArea(opts.cacheDir) });
+    this.journal = opts.journalRemote === undefined ? undefined : new Journal(opts.cacheDir, opts.journalRemote, log);
+    const journal = this.journal && new StagedJournal(this.journal);
+    this.staged = new StagedFiles({ drive, log, metadata: this.metadata, staging: new StagingArea(opts.cacheDir), journal });
     this.ns = new NamespaceOps(drive, this.metadata, this.staged);
     this.walkAhead = new WalkAhead((p) => this.metadata.list(p), log, { ...DEFAULT_WALK_AHEAD, concurrency: opts.walkAheadListings });
     const feed = opts.pollIntervalMs > 0 ? drive.changes?.() : undefined;
@@ -127,6 +135,13 @@ export class Vfs {
       const now = changed.get(h.entry.id);
       if (now && now.version !== undefined && h.entry.version !== undefined && now.version !== h.entry.version) h.changed = true;
     }
+  }
+
+  /** A file committed outside the mount's own writes (recovery after a crash): listings must show it. */
+  learnCommitted(path: string, entry: RemoteEntry): void {
+    if (this.staged.get(path)) return; // open here: its own commit decides
+    this.metadata.put(path, entry);
+    this.metadata.childChanged(path);
   }
 
   /** Uploads running now and how far each has got. */

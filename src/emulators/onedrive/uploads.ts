@@ -44,6 +44,8 @@ interface Session {
   received: number;
   hasher: QuickXorHash;
   expiresAt: number;
+  /** Last accepted fragment (or creation): idle time counts against the ttl in force now. */
+  lastActive: number;
   busy: boolean;
 }
 
@@ -81,6 +83,7 @@ export class UploadManager {
       received: 0,
       hasher: new QuickXorHash(),
       expiresAt: Date.now() + this.ttlMs(),
+      lastActive: Date.now(),
       busy: false,
     };
     this.sessions.set(session.id, session);
@@ -186,6 +189,7 @@ export class UploadManager {
     s.total = range.total;
     s.hasher = hasher!;
     s.expiresAt = Date.now() + this.ttlMs();
+    s.lastActive = Date.now();
     stats.inc('uploadBytes', length);
     if (!last) return sendJson(res, 202, this.status(s), {}, GRAPH_JSON);
     await this.commit(res, s);
@@ -237,7 +241,7 @@ export class UploadManager {
   private async live(id: string): Promise<Session> {
     const s = this.sessions.get(id);
     if (!s) throw notFound('The upload session was not found.');
-    if (Date.now() >= s.expiresAt && !s.busy) {
+    if ((Date.now() >= s.expiresAt || Date.now() - s.lastActive >= this.ttlMs()) && !s.busy) {
       await this.drop(s);
       throw notFound('The upload session has expired.');
     }

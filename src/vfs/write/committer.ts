@@ -3,6 +3,7 @@ import { toDriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import type { MetadataCache } from '../metadata-cache.js';
 import type { StagedFile } from './staged-file.js';
+import type { StagedJournal } from '../journal/staged-journal.js';
 
 /** One upload under way: how much of it the service has acknowledged. */
 export interface UploadProgress {
@@ -21,7 +22,7 @@ export class Committer {
   private readonly inFlight = new Set<UploadProgress>();
 
   constructor(
-    private readonly deps: { log: Logger; metadata: MetadataCache; writer: () => DriveWriter },
+    private readonly deps: { log: Logger; metadata: MetadataCache; writer: () => DriveWriter; journal?: StagedJournal },
   ) {}
 
   uploadsInFlight(): UploadProgress[] {
@@ -43,7 +44,9 @@ export class Committer {
           progress = { path: f.path, size: src.size, committed: 0, startedMs: Date.now() };
           this.inFlight.add(progress);
           try {
-            return await writer.upload(f.path, src, { mtimeMs, replaces });
+            const journal = this.deps.journal;
+            await journal?.beforeUpload(f);
+            return await writer.upload(f.path, src, { mtimeMs, replaces, onSession: journal && ((s) => journal.session(f, s)) });
           } finally {
             this.inFlight.delete(progress);
           }

@@ -30,6 +30,8 @@ export class StagedFile {
   private fetching?: Promise<void>;
   /** Commit and writes must not interleave: an upload reads a stable snapshot. */
   private lock: Promise<void> = Promise.resolve();
+  /** Told after every transition that changes the state, path or pending time (the journal). */
+  private listener?: (f: StagedFile) => void;
 
   constructor(
     path: string,
@@ -92,6 +94,15 @@ export class StagedFile {
     };
   }
 
+  /** One listener is told of each transition, after it happened. */
+  observe(listener: (f: StagedFile) => void): void {
+    this.listener = listener;
+  }
+
+  private changed(): void {
+    this.listener?.(this);
+  }
+
   // ── transitions driven by the registry and namespace operations ──
 
   /** One more handle shares this file. A detached file is out of the registry: nobody can join it. */
@@ -116,18 +127,21 @@ export class StagedFile {
   detach(): void {
     this.refuseIn(['detached'], 'detach');
     this._state = 'detached';
+    this.changed();
   }
 
   /** The file was renamed on the service while open here: it is now known by `to`. */
   followRename(to: string): void {
     this.refuseIn(['detached'], 'followRename');
     this._path = to;
+    this.changed();
   }
 
   /** utimens while unsent changes exist: the time goes with the upload rather than ahead of it. */
   setPendingTime(mtimeMs: number): void {
     this.refuseIn(['open', 'committed', 'detached'], 'setPendingTime');
     this._pendingMtimeMs = mtimeMs;
+    this.changed();
   }
 
   /**
@@ -138,6 +152,7 @@ export class StagedFile {
     this.refuseIn(['committing'], 'remoteChanged');
     this._remote = entry;
     this._mtimeMs = entry.mtimeMs;
+    this.changed();
   }
 
   // ── content ──
@@ -227,12 +242,16 @@ export class StagedFile {
     this._size = size;
     this._mtimeMs = Date.now();
     // A detached file stays detached: its bytes are only the program's now.
-    if (this._state !== 'detached') this._state = 'dirty';
+    if (this._state !== 'detached' && this._state !== 'dirty') {
+      this._state = 'dirty';
+      this.changed();
+    }
   }
 
   private beginCommit(): void {
     this.allowOnlyIn(['dirty', 'failed'], 'beginCommit');
     this._state = 'committing';
+    this.changed();
   }
 
   private commitSucceeded(entry: RemoteEntry, sentMtimeMs: number | undefined): void {
@@ -242,11 +261,13 @@ export class StagedFile {
     // A time set while the upload ran was not part of it: it stays pending.
     if (this._pendingMtimeMs === sentMtimeMs) this._pendingMtimeMs = undefined;
     if (this._state === 'committing') this._state = this._pendingMtimeMs === undefined ? 'committed' : 'dirty';
+    this.changed();
   }
 
   private commitFailed(): void {
     this.allowOnlyIn(['committing', 'detached'], 'commitFailed');
     if (this._state === 'committing') this._state = 'failed';
+    this.changed();
   }
 
   private refuseIn(states: StagedFileState[], transition: string): void {
@@ -298,7 +319,7 @@ export class StagedFile {
 }
 
 /** The staged bytes as an upload reads them: `size` is fixed when the commit starts. */
-function snapshotOf(fh: fs.FileHandle, size: number, progress?: (committedBytes: number, size: number) => void): UploadSource {
+export function snapshotOf(fh: fs.FileHandle, size: number, progress?: (committedBytes: number, size: number) => void): UploadSource {
   return {
     size,
     async read(offset, length, into) {

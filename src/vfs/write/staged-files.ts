@@ -9,6 +9,7 @@ import { driveContent } from '../prefetch/content-source.js';
 import { Committer, type UploadProgress } from './committer.js';
 import { StagedFile } from './staged-file.js';
 import type { StagingArea } from './staging-area.js';
+import type { StagedJournal } from '../journal/staged-journal.js';
 
 export type { UploadProgress } from './committer.js';
 
@@ -26,10 +27,12 @@ export class StagedFiles {
   constructor(
     private readonly deps: {
       drive: Drive; log: Logger; metadata: MetadataCache; staging: StagingArea;
+      /** Records of staged files for recovery after a crash (absent: none kept). */
+      journal?: StagedJournal;
     },
   ) {
-    const { log, metadata } = deps;
-    this.committer = new Committer({ log, metadata, writer: () => this.writer() });
+    const { log, metadata, journal } = deps;
+    this.committer = new Committer({ log, metadata, writer: () => this.writer(), journal });
   }
 
   get(path: string): StagedFile | undefined {
@@ -44,7 +47,10 @@ export class StagedFiles {
       // Another open may have raced us while the staging name was made.
       const other = this.files.get(path);
       if (other) f = other;
-      else this.files.set(path, f);
+      else {
+        this.files.set(path, f);
+        this.deps.journal?.track(f);
+      }
       f.addHandle();
     } else {
       // Counted before the truncate waits, so an unlink meanwhile still finds this handle.

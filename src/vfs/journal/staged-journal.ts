@@ -1,0 +1,80 @@
+import type { UploadSession } from '../../drives/types.js';
+import type { StagedFile } from '../write/staged-file.js';
+import { syncFile } from './durable-file.js';
+import type { Journal } from './journal.js';
+import type { RecordedState } from './record.js';
+
+interface Tracked {
+  complete: boolean;
+  upload?: { path: string; session: UploadSession };
+}
+
+/**
+ * Keeps each staged file's record in step with it: written at every transition that leaves
+ * bytes the service lacks, removed once the service has them or the file lost its name.
+ */
+export class StagedJournal {
+  private readonly tracked = new WeakMap<StagedFile, Tracked>();
+
+  constructor(readonly journal: Journal) {}
+
+  track(f: StagedFile): void {
+    this.tracked.set(f, { complete: false });
+    f.observe((file) => void this.changed(file));
+    if (f.state === 'dirty') void this.save(f);
+  }
+
+  /**
+   * The program asked for these bytes (close or fsync) and their upload starts: the staged data
+   * is made durable before the record that lets a later mount upload it.
+   */
+  async beforeUpload(f: StagedFile): Promise<void> {
+    const t = this.tracked.get(f);
+    if (!t) return;
+    t.complete = true;
+    try {
+      await syncFile(f.stagingPath);
+    } catch {
+      /* the record below still says where the bytes are; save() logs a disk that fails */
+    }
+    await this.save(f);
+  }
+
+  /** The writer started (or advanced) a resumable session: keep it, for the next mount to go on with. */
+  session(f: StagedFile, session: UploadSession): void {
+    const t = this.tracked.get(f);
+    if (!t || f.detached) return;
+    t.upload = { path: f.path, session };
+    void this.save(f);
+  }
+
+  private changed(f: StagedFile): Promise<unknown> {
+    const t = this.tracked.get(f);
+    if (!t) return Promise.resolve();
+    if (f.state === 'detached' || f.state === 'committed' || f.state === 'open') {
+      t.upload = undefined;
+      return this.journal.remove(f.stagingPath);
+    }
+    // Written again after a commit started: these bytes were not asked for yet, and no session holds them.
+    if (f.state === 'dirty') {
+      t.complete = false;
+      t.upload = undefined;
+    }
+    return this.save(f);
+  }
+
+  private save(f: StagedFile): Promise<boolean> {
+    const t = this.tracked.get(f)!;
+    const r = f.remote;
+    return this.journal.save(f.stagingPath, {
+      path: f.path,
+      base: r && { id: r.id, version: r.version, size: r.size, mtimeMs: r.mtimeMs },
+      size: f.size,
+      mtimeMs: f.mtimeMs,
+      pendingMtimeMs: f.pendingMtimeMs,
+      state: f.state as RecordedState,
+      complete: t.complete,
+      upload: t.upload,
+    });
+  }
+}
