@@ -99,6 +99,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   });
   // What a crash left behind is looked at before the mount adds staged files of its own.
   const journal = vfs.journal;
+  await journal?.dropTemporaries();
   const leftBehind = journal ? await journal.scan() : undefined;
   const mounted = await mountFuse(
     ops,

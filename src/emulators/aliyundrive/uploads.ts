@@ -77,7 +77,17 @@ function partNumbers(call: ApiCall, fallback: number[]): number[] {
 export class UploadManager {
   private readonly sessions = new Map<string, Session>();
 
-  constructor(private readonly ctx: AliContext) {}
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly ctx: AliContext) {
+    // Expired uploads are dropped for good (raising the ttl later does not bring them back).
+    this.sweeper = setInterval(() => void this.sweep(), 500);
+    this.sweeper.unref();
+  }
+
+  private async sweep(): Promise<void> {
+    for (const s of [...this.sessions.values()]) if (!s.rapid && this.expired(s)) await this.drop(s);
+  }
 
   private partUrl(s: Session, n: number): string {
     const expires = expiryIn(this.ctx.faults.get().partUrlTtlSec);
@@ -366,6 +376,7 @@ export class UploadManager {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     for (const s of [...this.sessions.values()]) await this.drop(s);
   }
 }

@@ -55,7 +55,8 @@ export class UploadManager {
   private failures = 0;
 
   constructor(private readonly ctx: EmulatorContext) {
-    this.sweeper = setInterval(() => void this.sweep(), 30_000);
+    // Often enough that a session idle past a lowered ttl is gone for good (not revived by raising it again).
+    this.sweeper = setInterval(() => void this.sweep(), 500);
     this.sweeper.unref();
   }
 
@@ -257,7 +258,7 @@ export class UploadManager {
 
   private async sweep(): Promise<void> {
     const now = Date.now();
-    for (const s of [...this.sessions.values()]) if (now >= s.expiresAt && !s.busy) await this.drop(s);
+    for (const s of [...this.sessions.values()]) if ((now >= s.expiresAt || now - s.lastActive >= this.ttlMs()) && !s.busy) await this.drop(s);
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,8 @@ import { DamagedRecord, parseRecord, RECORD_SUFFIX, type JournalRecord } from '.
 
 /** A staging file name as StagingArea makes them: `<ms>-<8 hex>-<name>`. */
 const STAGED_NAME = /^\d+-[0-9a-f]{8}-[\w.\-]+$/;
+/** writeDurably's temporary name of a record. */
+const TEMPORARY = /#journal\.json\.[0-9a-f]{8}\.tmp$/;
 
 export interface ScannedRecord {
   record: JournalRecord;
@@ -62,6 +64,12 @@ export class Journal {
     return this.inOrder(staged, async () => {
       await fs.rm(this.recordPath(staged), { force: true }).catch((e: unknown) => this.failed(staged, e));
     });
+  }
+
+  /** Remove temporary copies of records a crash left half-written (the record itself is the old or the new one). */
+  async dropTemporaries(): Promise<void> {
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    for (const n of names) if (TEMPORARY.test(n)) await fs.rm(path.join(this.dir, n), { force: true });
   }
 
   /** Every record in the folder, sorted out (nothing is changed). */

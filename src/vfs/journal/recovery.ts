@@ -63,6 +63,8 @@ export async function recoverStaged(
   scanned?: JournalScan,
 ): Promise<RecoveredFile[]> {
   const { journal, log } = deps;
+  // Half-written copies of records are dropped only while nothing else writes records here.
+  if (!scanned) await journal.dropTemporaries();
   const scan = scanned ?? (await journal.scan());
   const out: RecoveredFile[] = [];
   for (const d of scan.damaged) {
