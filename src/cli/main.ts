@@ -8,6 +8,7 @@ import { registerLoginCommands } from './login-command.js';
 import { registerConfigCommands } from './config-command.js';
 import { registerInspectCommands } from './inspect-commands.js';
 import { registerRecoverCommand } from './recover-command.js';
+import { registerStatusCommand } from './status-command.js';
 import { remoteTypesHelp } from './types-help.js';
 import { isNetworkError } from '../http/client.js';
 import path from 'node:path';
@@ -141,6 +142,7 @@ withMountOptions(
 registerLoginCommands(program);
 registerConfigCommands(program);
 registerRecoverCommand(program);
+registerStatusCommand(program);
 registerInspectCommands(program);
 program.addHelpText('after', remoteTypesHelp());
 

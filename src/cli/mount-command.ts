@@ -16,6 +16,8 @@ import { shownOwner } from './owner-options.js';
 import { ReadCache } from '../vfs/read-cache/read-cache.js';
 import { recoverStaged, type RecoveredFile } from '../vfs/journal/recovery.js';
 import type { JournalScan } from '../vfs/journal/journal.js';
+import { serveStatus } from './status-socket.js';
+import type { MountStatus } from './status-command.js';
 
 export interface MountCommandOptions {
   config?: string;
@@ -120,11 +122,21 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   const stats = new MountStats({ vfs, http: remote.http }, log);
   stats.start({ intervalSec: statsEverySec });
   reportMounted(mounted.mountpoint);
+  const recovered: { running: boolean; files: RecoveredFile[] } = { running: false, files: [] };
   const recovery = journal && leftBehind && hasWork(leftBehind)
-    ? recoverStaged({ drive: remote.drive, journal, log }, { committed: (p, e) => vfs.learnCommitted(p, e) }, leftBehind)
-        .then((files) => log.info({ files: files.length, outcomes: countOutcomes(files) }, 'recovery after a crash finished'))
+    ? (recovered.running = true,
+      recoverStaged({ drive: remote.drive, journal, log }, { committed: (p, e) => vfs.learnCommitted(p, e) }, leftBehind)
+        .then((files) => {
+          recovered.files = files;
+          log.info({ files: files.length, outcomes: countOutcomes(files) }, 'recovery after a crash finished');
+        })
         .catch((e: unknown) => log.error({ err: (e as Error).message }, `recovery after a crash failed: ${(e as Error).message}`))
+        .finally(() => (recovered.running = false)))
     : undefined;
+  const status = await serveStatus(mounted.mountpoint, () => statusReport(spec, mounted.mountpoint, vfs, recovered), log).catch((e: unknown) => {
+    log.warn({ err: (e as Error).message }, `drivemount status will not reach this mount: ${(e as Error).message}`);
+    return undefined;
+  });
 
   const onSignal = (sig: string) => {
     log.info({ signal: sig }, 'unmounting');
@@ -142,6 +154,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   process.off('SIGTERM', onSignal);
   stats.stop();
   void recovery; // an unfinished recovery leaves its records for the next mount
+  await status?.close();
   await mounted.unmount();
   await vfs.close();
   await remote.drive.close(); // a rotated token still unsaved gets its last try here
@@ -170,4 +183,25 @@ export function countOutcomes(files: RecoveredFile[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const f of files) out[f.outcome] = (out[f.outcome] ?? 0) + 1;
   return out;
+}
+
+/** What `drivemount status` shows of this mount. */
+function statusReport(remote: string, mountpoint: string, vfs: Vfs, recovered: { running: boolean; files: RecoveredFile[] }): MountStatus {
+  const now = Date.now();
+  return {
+    remote,
+    mountpoint,
+    pid: process.pid,
+    mode: 'sync',
+    uploads: vfs.uploadsInFlight().map((u) => {
+      const ms = Math.max(1, now - u.startedMs);
+      return { path: u.path, size: u.size, committed: u.committed, percent: u.size ? Math.floor((u.committed * 100) / u.size) : 100, bytesPerSec: Math.round((u.committed * 1000) / ms), seconds: Math.round(ms / 1000) };
+    }),
+    queued: [],
+    failed: vfs.uploadFailures().map((f) => ({ path: f.path, reason: f.reason, errno: f.errno, kept: f.kept })),
+    recovery: {
+      running: recovered.running,
+      files: recovered.files.map((f) => ({ outcome: f.outcome, path: f.path, staged: f.staged, size: f.size, committedAs: f.committedAs, reason: f.reason })),
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { FileReader } from './read-cache/file-reader.js';
 import type { ReadCache } from './read-cache/read-cache.js';
 import { forgettingWriter } from '../drives/content/forgetting-writer.js';
 import type { StagedFile } from './write/staged-file.js';
-import { StagedFiles, type UploadProgress } from './write/staged-files.js';
+import { StagedFiles, type UploadFailure, type UploadProgress } from './write/staged-files.js';
 import { StagingArea } from './write/staging-area.js';
 import { Journal } from './journal/journal.js';
 import { StagedJournal } from './journal/staged-journal.js';
@@ -147,6 +147,11 @@ export class Vfs {
   /** Uploads running now and how far each has got. */
   uploadsInFlight(): UploadProgress[] {
     return this.staged.uploadsInFlight();
+  }
+
+  /** Files whose last upload failed (kept in the cache directory). */
+  uploadFailures(): UploadFailure[] {
+    return this.staged.uploadFailures();
   }
 
   get writable(): boolean {

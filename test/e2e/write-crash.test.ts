@@ -139,6 +139,12 @@ test('onedrive: a file still open at the crash is kept and listed, not uploaded;
   const log = await recovered(m2);
   assert.match(log, /\/open\.bin was still open when the mount stopped/);
   assert.equal(await fs.stat(path.join(s.drive.root, 'open.bin')).catch(() => null), null, 'nothing uploaded without asking');
+  const st = await runCli(['status', m2.mnt, '--json']);
+  assert.equal(st.code, 0, st.stderr);
+  const shown = (JSON.parse(st.stdout) as { recovery: { running: boolean; files: { outcome: string; path?: string; staged: string }[] } }).recovery;
+  assert.equal(shown.running, false);
+  assert.deepEqual(shown.files.map((f) => [f.outcome, f.path]), [['kept-unclosed', '/open.bin']], 'drivemount status lists the kept file');
+  assert.ok(shown.files[0]!.staged.startsWith(s.cacheDir + '/'));
   await m2.unmount();
 
   const r = await runCli(['recover', 'od', '--config', s.drive.configFile, '--cache-dir', s.cacheDir, '--upload', '/open.bin', '--json']);

@@ -13,6 +13,15 @@ export interface UploadProgress {
   startedMs: number;
 }
 
+/** A file whose last upload failed, kept in the cache directory. */
+export interface UploadFailure {
+  path: string;
+  reason: string;
+  errno: string;
+  kept: string;
+  atMs: number;
+}
+
 /**
  * Sends staged files to the service: the upload itself, its progress for stats lines, the
  * caches that must learn the new entry, and the log line that names a failed file's kept bytes.
@@ -20,6 +29,8 @@ export interface UploadProgress {
 export class Committer {
   /** Uploads running now, for progress lines. */
   private readonly inFlight = new Set<UploadProgress>();
+  /** The last failure of each path, until it commits (bounded: the oldest go first). */
+  private readonly failures = new Map<string, UploadFailure>();
 
   constructor(
     private readonly deps: { log: Logger; metadata: MetadataCache; writer: () => DriveWriter; journal?: StagedJournal },
@@ -27,6 +38,10 @@ export class Committer {
 
   uploadsInFlight(): UploadProgress[] {
     return [...this.inFlight].map((u) => ({ ...u }));
+  }
+
+  uploadFailures(): UploadFailure[] {
+    return [...this.failures.values()].map((f) => ({ ...f }));
   }
 
   /**
@@ -55,6 +70,7 @@ export class Committer {
           if (progress) progress.committed = committed;
         },
       );
+      this.failures.delete(f.path);
       if (entry) {
         this.deps.log.debug({ path: f.path, bytes: entry.size, ms: Date.now() - started }, 'committed');
         if (!f.detached) this.deps.metadata.put(f.path, entry);
@@ -66,6 +82,9 @@ export class Committer {
         // Unlinked or replaced meanwhile: nothing is kept for a file that no longer has a name.
         this.deps.log.error({ path: f.path, errno: err.code }, `writing ${f.path} failed: ${err.message} — the file was removed or replaced meanwhile, its data is discarded`);
       } else {
+        this.failures.delete(f.path);
+        this.failures.set(f.path, { path: f.path, reason: err.message, errno: err.code, kept: f.stagingPath, atMs: Date.now() });
+        if (this.failures.size > 1000) this.failures.delete(this.failures.keys().next().value!);
         this.deps.log.error({ path: f.path, errno: err.code, kept: f.stagingPath }, `writing ${f.path} failed: ${err.message} — the data written is kept in ${f.stagingPath}`);
       }
       throw err.withLevel('silent'); // logged just above, with the place its data is kept

@@ -6,12 +6,12 @@ import type { MetadataCache } from '../metadata-cache.js';
 import { MemoryBudget } from '../prefetch/memory-budget.js';
 import { Prefetcher, DEFAULT_PREFETCH } from '../prefetch/prefetcher.js';
 import { driveContent } from '../prefetch/content-source.js';
-import { Committer, type UploadProgress } from './committer.js';
+import { Committer, type UploadFailure, type UploadProgress } from './committer.js';
 import { StagedFile } from './staged-file.js';
 import type { StagingArea } from './staging-area.js';
 import type { StagedJournal } from '../journal/staged-journal.js';
 
-export type { UploadProgress } from './committer.js';
+export type { UploadFailure, UploadProgress } from './committer.js';
 
 /**
  * Every file currently being written, by mount path: the registry that owns each StagedFile's
@@ -70,6 +70,10 @@ export class StagedFiles {
 
   uploadsInFlight(): UploadProgress[] {
     return this.committer.uploadsInFlight();
+  }
+
+  uploadFailures(): UploadFailure[] {
+    return this.committer.uploadFailures();
   }
 
   /** Upload the file if it changed; see Committer.commit. */
