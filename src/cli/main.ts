@@ -60,7 +60,9 @@ function withMountOptions(cmd: Command): Command {
     .option('--cache-mode <mode>', 'off, or full: keep read bytes on disk in the cache dir (checked against the service\'s version, so never stale)', 'off')
     .option('--read-cache-size <MiB>', 'largest size of the on-disk read cache', '10240')
     .option('--read-cache-min-free <MiB>', 'free space the read cache leaves on its filesystem', '1024')
-    .option('--stats <seconds>', 'log a line of transfer figures every SECONDS (kill -USR1 PID logs one at any time)');
+    .option('--stats <seconds>', 'log a line of transfer figures every SECONDS (kill -USR1 PID logs one at any time)')
+    .option('--write-back [seconds]', 'close() returns once the file is safe on the local disk; the upload starts SECONDS later (default 5) and is retried until it succeeds; fsync() still waits for the service')
+    .option('--shutdown-timeout <seconds>', 'how long an unmount waits for write-back uploads before leaving them for the next mount', '60');
 }
 
 withMountOptions(

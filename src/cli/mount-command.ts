@@ -52,6 +52,10 @@ export interface MountCommandOptions {
   readCacheSize?: string;
   /** Free space the read cache leaves on its filesystem (MiB). */
   readCacheMinFree?: string;
+  /** Write-back: true (default delay) or the seconds between close() and the upload. */
+  writeBack?: boolean | string;
+  /** Seconds an unmount waits for write-back uploads (then leaves them for the next mount). */
+  shutdownTimeout?: string;
 }
 
 const MiB = 1 << 20;
@@ -61,6 +65,8 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   const log = existingLog ?? createLogger({ level: o.logLevel as LevelWithSilent, destination: o.logFile, format: o.logFormat });
   const chunkSize = positive(o.chunkSize, '--chunk-size') * MiB;
   const statsEverySec = o.stats ? seconds(o.stats, '--stats') : 0; // checked before anything is mounted
+  const writeBackSec = o.writeBack === undefined || o.writeBack === false ? undefined : o.writeBack === true ? 5 : seconds(o.writeBack, '--write-back');
+  const shutdownSec = seconds(o.shutdownTimeout ?? '60', '--shutdown-timeout');
   const owner = shownOwner(o);
   const remote = await openRemote(spec, o.config, log, { chunkSize });
   const readOnly = o.readOnly === true || !remote.drive.writer;
@@ -76,6 +82,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
     readCache,
     cacheDir,
     journalRemote: readOnly ? undefined : spec,
+    writeBackMs: readOnly || writeBackSec === undefined ? undefined : writeBackSec * 1000,
     pathlessHandles: handlesRemovedOpenFiles(),
     dirCacheTtlMs: seconds(o.dirCacheTime, '--dir-cache-time') * 1000,
     pollIntervalMs: seconds(o.pollInterval ?? '60', '--poll-interval') * 1000,
@@ -154,8 +161,11 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   process.off('SIGTERM', onSignal);
   stats.stop();
   void recovery; // an unfinished recovery leaves its records for the next mount
-  await status?.close();
   await mounted.unmount();
+  // Write-back: what close() queued goes up now, for a while; the rest stays journaled.
+  const left = await vfs.drainWriteBack(shutdownSec * 1000);
+  if (left > 0) log.warn({ files: left }, `${left} write-back upload(s) not finished within --shutdown-timeout ${shutdownSec} s: they are kept in ${cacheDir} and go up at the next mount of ${spec}`);
+  await status?.close();
   await vfs.close();
   await remote.drive.close(); // a rotated token still unsaved gets its last try here
   await remote.http.close();
@@ -192,12 +202,12 @@ function statusReport(remote: string, mountpoint: string, vfs: Vfs, recovered: {
     remote,
     mountpoint,
     pid: process.pid,
-    mode: 'sync',
+    mode: vfs.opts.writeBackMs === undefined ? 'sync' : 'write-back',
     uploads: vfs.uploadsInFlight().map((u) => {
       const ms = Math.max(1, now - u.startedMs);
       return { path: u.path, size: u.size, committed: u.committed, percent: u.size ? Math.floor((u.committed * 100) / u.size) : 100, bytesPerSec: Math.round((u.committed * 1000) / ms), seconds: Math.round(ms / 1000) };
     }),
-    queued: [],
+    queued: vfs.writeBackQueue(),
     failed: vfs.uploadFailures().map((f) => ({ path: f.path, reason: f.reason, errno: f.errno, kept: f.kept })),
     recovery: {
       running: recovered.running,

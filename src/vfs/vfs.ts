@@ -14,6 +14,7 @@ import type { StagedFile } from './write/staged-file.js';
 import { StagedFiles, type UploadFailure, type UploadProgress } from './write/staged-files.js';
 import { StagingArea } from './write/staging-area.js';
 import { Journal } from './journal/journal.js';
+import type { QueuedUpload } from './write/write-back.js';
 import { StagedJournal } from './journal/staged-journal.js';
 import { cacheRoot } from '../util/paths.js';
 import { checkFileSize, checkNameLength, checkNewName } from './posix-limits.js';
@@ -47,6 +48,8 @@ export interface VfsOptions {
   readCache?: ReadCache;
   /** The remote spec this mount serves: staged files are journaled under it for recovery after a crash (absent: no journal). */
   journalRemote?: string;
+  /** Write-back (`--write-back SECONDS`, needs journalRemote): close() returns once the staged file and its record are durable; the upload follows this many ms later. */
+  writeBackMs?: number;
 }
 
 export const DEFAULT_VFS_OPTIONS: VfsOptions = {
@@ -113,7 +116,7 @@ export class Vfs {
     drive = withCacheDrops(drive, opts.readCache);
     this.journal = opts.journalRemote === undefined ? undefined : new Journal(opts.cacheDir, opts.journalRemote, log);
     const journal = this.journal && new StagedJournal(this.journal);
-    this.staged = new StagedFiles({ drive, log, metadata: this.metadata, staging: new StagingArea(opts.cacheDir), journal });
+    this.staged = new StagedFiles({ drive, log, metadata: this.metadata, staging: new StagingArea(opts.cacheDir), journal, writeBackMs: opts.writeBackMs });
     this.ns = new NamespaceOps(drive, this.metadata, this.staged);
     this.walkAhead = new WalkAhead((p) => this.metadata.list(p), log, { ...DEFAULT_WALK_AHEAD, concurrency: opts.walkAheadListings });
     const feed = opts.pollIntervalMs > 0 ? drive.changes?.() : undefined;
@@ -253,10 +256,26 @@ export class Vfs {
     return n;
   }
 
-  /** close() and fsync(): commit what was written; success means the service has the bytes. */
+  /** close(): commit what was written (success means the service has the bytes), or in write-back mode queue it once it is durable locally. */
   async flush(fh: number): Promise<void> {
     const h = this.handle(fh);
+    if (h.kind === 'staged') await this.staged.flush(h.file);
+  }
+
+  /** fsync(): in every mode, success means the service has the bytes. */
+  async fsync(fh: number): Promise<void> {
+    const h = this.handle(fh);
     if (h.kind === 'staged') await this.staged.commit(h.file);
+  }
+
+  /** Write-back uploads waiting or running (empty in sync mode). */
+  writeBackQueue(): QueuedUpload[] {
+    return this.staged.writeBack?.list() ?? [];
+  }
+
+  /** Unmount in write-back mode: wait for the queue up to `timeoutMs`; answers how many uploads were left for the next mount. */
+  drainWriteBack(timeoutMs: number): Promise<number> {
+    return this.staged.writeBack?.drain(timeoutMs) ?? Promise.resolve(0);
   }
 
   async release(fh: number): Promise<void> {

@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import type { UploadSession } from '../../drives/types.js';
 import type { StagedFile } from '../write/staged-file.js';
 import { syncFile } from './durable-file.js';
@@ -5,7 +6,6 @@ import type { Journal } from './journal.js';
 import type { RecordedState } from './record.js';
 
 interface Tracked {
-  complete: boolean;
   upload?: { path: string; session: UploadSession };
 }
 
@@ -19,7 +19,7 @@ export class StagedJournal {
   constructor(readonly journal: Journal) {}
 
   track(f: StagedFile): void {
-    this.tracked.set(f, { complete: false });
+    this.tracked.set(f, {});
     f.observe((file) => void this.changed(file));
     if (f.state === 'dirty') void this.save(f);
   }
@@ -28,16 +28,18 @@ export class StagedJournal {
    * The program asked for these bytes (close or fsync) and their upload starts: the staged data
    * is made durable before the record that lets a later mount upload it.
    */
-  async beforeUpload(f: StagedFile): Promise<void> {
+  async beforeUpload(f: StagedFile): Promise<boolean> {
     const t = this.tracked.get(f);
-    if (!t) return;
-    t.complete = true;
+    if (!t) return false;
+    f.markAskedFor();
     try {
+      // A file created and not written yet has no staged copy on disk: an empty one stands for it.
+      await (await fs.open(f.stagingPath, 'a', 0o600)).close();
       await syncFile(f.stagingPath);
     } catch {
-      /* the record below still says where the bytes are; save() logs a disk that fails */
+      return false; // the record below still says where the bytes are; save() logs a disk that fails
     }
-    await this.save(f);
+    return this.save(f);
   }
 
   /** The writer started (or advanced) a resumable session: keep it, for the next mount to go on with. */
@@ -55,11 +57,8 @@ export class StagedJournal {
       t.upload = undefined;
       return this.journal.remove(f.stagingPath);
     }
-    // Written again after a commit started: these bytes were not asked for yet, and no session holds them.
-    if (f.state === 'dirty') {
-      t.complete = false;
-      t.upload = undefined;
-    }
+    // Written again: no session holds these bytes.
+    if (f.state === 'dirty' && !f.askedFor) t.upload = undefined;
     return this.save(f);
   }
 
@@ -73,7 +72,7 @@ export class StagedJournal {
       mtimeMs: f.mtimeMs,
       pendingMtimeMs: f.pendingMtimeMs,
       state: f.state as RecordedState,
-      complete: t.complete,
+      complete: f.askedFor,
       upload: t.upload,
     });
   }

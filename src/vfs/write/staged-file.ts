@@ -32,6 +32,8 @@ export class StagedFile {
   private lock: Promise<void> = Promise.resolve();
   /** Told after every transition that changes the state, path or pending time (the journal). */
   private listener?: (f: StagedFile) => void;
+  /** Its program asked for the bytes as they are now (close or fsync); a later write takes that back. */
+  private _askedFor = false;
 
   constructor(
     path: string,
@@ -72,6 +74,15 @@ export class StagedFile {
   }
   get handles(): number {
     return this._handles;
+  }
+  /** The bytes as they are now were asked for by close() or fsync(): they may be uploaded without asking again. */
+  get askedFor(): boolean {
+    return this._askedFor;
+  }
+
+  /** close() or fsync(): the program wants these bytes committed. */
+  markAskedFor(): void {
+    this._askedFor = true;
   }
   get detached(): boolean {
     return this._state === 'detached';
@@ -224,6 +235,16 @@ export class StagedFile {
     });
   }
 
+  /** Close the staging file's descriptor only (it waits for a later upload; any use opens it again). */
+  closeFile(): Promise<void> {
+    return this.exclusive(async () => {
+      const fh = this.fh;
+      this.fh = undefined;
+      this.opening = undefined;
+      await fh?.close();
+    });
+  }
+
   /** Close the staging file; delete it unless it holds bytes the service never got (and may still want). */
   async close(): Promise<{ kept: boolean }> {
     await this.lock;
@@ -241,10 +262,14 @@ export class StagedFile {
     this.refuseIn(['committing'], 'markWritten'); // writes wait for the upload's snapshot
     this._size = size;
     this._mtimeMs = Date.now();
+    const wasAsked = this._askedFor;
+    this._askedFor = false;
     // A detached file stays detached: its bytes are only the program's now.
     if (this._state !== 'detached' && this._state !== 'dirty') {
       this._state = 'dirty';
       this.changed();
+    } else if (wasAsked && this._state === 'dirty') {
+      this.changed(); // written again after close: no longer what the program asked for
     }
   }
 

@@ -10,6 +10,7 @@ import { Committer, type UploadFailure, type UploadProgress } from './committer.
 import { StagedFile } from './staged-file.js';
 import type { StagingArea } from './staging-area.js';
 import type { StagedJournal } from '../journal/staged-journal.js';
+import { WriteBackQueue } from './write-back.js';
 
 export type { UploadFailure, UploadProgress } from './committer.js';
 
@@ -20,6 +21,8 @@ export type { UploadFailure, UploadProgress } from './committer.js';
  */
 export class StagedFiles {
   private readonly files = new Map<string, StagedFile>();
+  /** Present in write-back mode. */
+  readonly writeBack?: WriteBackQueue;
   private readonly committer: Committer;
   /** Downloads of existing content for read-modify-write use their own small budget. */
   private readonly fetchBudget = new MemoryBudget(64 << 20);
@@ -29,10 +32,15 @@ export class StagedFiles {
       drive: Drive; log: Logger; metadata: MetadataCache; staging: StagingArea;
       /** Records of staged files for recovery after a crash (absent: none kept). */
       journal?: StagedJournal;
+      /** Write-back: close() returns once staged and journaled; the upload follows this many ms later. */
+      writeBackMs?: number;
     },
   ) {
     const { log, metadata, journal } = deps;
     this.committer = new Committer({ log, metadata, writer: () => this.writer(), journal });
+    if (deps.writeBackMs !== undefined && journal) {
+      this.writeBack = new WriteBackQueue({ delayMs: deps.writeBackMs, log, commit: (f) => this.commit(f), done: (f) => this.finish(f) });
+    }
   }
 
   get(path: string): StagedFile | undefined {
@@ -81,9 +89,27 @@ export class StagedFiles {
     return this.committer.commit(f);
   }
 
+  /**
+   * close(): in sync mode, commit (success means the service has the bytes). In write-back mode,
+   * make the staged bytes and their record durable and queue the upload; should that fail (the
+   * cache disk), commit now instead, so close() never promises what the disk does not hold.
+   */
+  async flush(f: StagedFile): Promise<void> {
+    if (!this.writeBack || !this.deps.journal) return this.commit(f);
+    if (f.state === 'committing') await f.settled();
+    if (f.state !== 'dirty' && f.state !== 'failed') return;
+    if (!(await this.deps.journal.beforeUpload(f))) return this.commit(f);
+    this.writeBack.schedule(f);
+  }
+
   /** One handle closed. The last one closes the staging file (kept if its bytes never reached the service). */
   async release(f: StagedFile): Promise<void> {
     if (f.dropHandle() > 0) return;
+    if (this.writeBack?.has(f) && !f.detached) {
+      // Queued: it stays here (stat, reads and a reopen see its bytes) until its upload is done.
+      await f.closeFile();
+      return;
+    }
     // flush normally committed already; this catches a close that skipped it. A failed commit is
     // not tried (and logged) again unless the file changed since.
     if (f.state === 'dirty' || f.state === 'committing') await this.commit(f).catch(() => undefined);
@@ -99,6 +125,17 @@ export class StagedFiles {
     }
     const { kept } = await f.close();
     if (kept) this.deps.log.debug({ path: f.path, kept: f.stagingPath }, 'staged file kept after a failed upload');
+  }
+
+  /** A queued upload finished: unless opened again meanwhile, the file leaves as a release would take it. */
+  private async finish(f: StagedFile): Promise<void> {
+    if (f.handles > 0) return;
+    if (this.files.get(f.path) === f) this.files.delete(f.path);
+    if (!f.detached) {
+      if (f.remote) this.deps.metadata.put(f.path, f.remote);
+      else this.deps.metadata.remove(f.path);
+    }
+    await f.close();
   }
 
   /** The path was renamed: the open file follows it. */
