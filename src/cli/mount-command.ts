@@ -140,7 +140,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
         .catch((e: unknown) => log.error({ err: (e as Error).message }, `recovery after a crash failed: ${(e as Error).message}`))
         .finally(() => (recovered.running = false)))
     : undefined;
-  const status = await serveStatus(mounted.mountpoint, () => statusReport(spec, mounted.mountpoint, vfs, recovered), log).catch((e: unknown) => {
+  const status = await serveStatus(mounted.mountpoint, () => statusReport(spec, mounted.mountpoint, cacheDir, vfs, recovered), log).catch((e: unknown) => {
     log.warn({ err: (e as Error).message }, `drivemount status will not reach this mount: ${(e as Error).message}`);
     return undefined;
   });
@@ -196,11 +196,12 @@ export function countOutcomes(files: RecoveredFile[]): Record<string, number> {
 }
 
 /** What `drivemount status` shows of this mount. */
-function statusReport(remote: string, mountpoint: string, vfs: Vfs, recovered: { running: boolean; files: RecoveredFile[] }): MountStatus {
+function statusReport(remote: string, mountpoint: string, cacheDir: string, vfs: Vfs, recovered: { running: boolean; files: RecoveredFile[] }): MountStatus {
   const now = Date.now();
   return {
     remote,
     mountpoint,
+    cacheDir,
     pid: process.pid,
     mode: vfs.opts.writeBackMs === undefined ? 'sync' : 'write-back',
     uploads: vfs.uploadsInFlight().map((u) => {

@@ -1,11 +1,14 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parseRemoteSpec } from '../config/remote-spec.js';
+import { readMounts } from '../fuse/mountinfo.js';
+import { ConfigError } from '../util/errors.js';
 import { createLogger } from '../util/log.js';
 import { defaultCacheDir } from '../util/paths.js';
 import { Journal } from '../vfs/journal/journal.js';
 import { recoverStaged, type RecoveredFile } from '../vfs/journal/recovery.js';
 import { openRemote } from './open-remote.js';
+import { askStatus } from './status-socket.js';
 
 export interface RecoverOptions {
   upload: string[];
@@ -42,6 +45,12 @@ export async function recoverCommand(spec: string, config: string | undefined, o
   const log = createLogger({ level: o.logLevel as 'warn', format: o.logFormat });
   const cacheDir = o.cacheDir ? path.resolve(o.cacheDir) : defaultCacheDir(parseRemoteSpec(spec).name);
   const asMountPath = (p: string) => '/' + p.replace(/^\/+/, '').replace(/\/+$/, '');
+  // A running mount of the remote owns its cache folder: two uploaders of one record would race.
+  const name = parseRemoteSpec(spec).name;
+  for (const m of (await readMounts()).filter((x) => x.source === `drivemount:${name}`)) {
+    const st = (await askStatus(m.mountpoint, 2000).catch(() => undefined)) as { cacheDir?: string } | undefined;
+    if (st?.cacheDir === cacheDir) throw new ConfigError(`remote "${name}" is mounted at ${m.mountpoint} with this cache folder: that mount recovers its files itself (see drivemount status); unmount it to run recover`);
+  }
   const r = await openRemote(spec, config, log);
   let files: RecoveredFile[];
   try {

@@ -9,6 +9,8 @@ import { askStatus } from './status-socket.js';
 export interface MountStatus {
   remote: string;
   mountpoint: string;
+  /** Where it stages and journals written files. */
+  cacheDir: string;
   pid: number;
   mode: 'sync' | 'write-back';
   uploads: { path: string; size: number; committed: number; percent: number; bytesPerSec: number; seconds: number }[];

@@ -67,3 +67,13 @@ test('status of a running mount: an upload under way with its percent, then a fa
   const text = await runCli(['status', m.mnt]);
   assert.match(text.stdout, /failed +\/toobig\.bin: .* kept in /);
 });
+
+test('drivemount recover refuses while a mount of the remote uses the same cache folder', async () => {
+  const cacheDir = path.join(drive!.tmp, 'cache');
+  const r = await runCli(['recover', 'od', '--config', drive!.configFile, '--cache-dir', cacheDir]);
+  assert.notEqual(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, /is mounted at .* with this cache folder/);
+  const other = await runCli(['recover', 'od', '--config', drive!.configFile, '--cache-dir', path.join(drive!.tmp, 'other-cache'), '--json']);
+  assert.equal(other.code, 0, other.stderr);
+  assert.deepEqual((JSON.parse(other.stdout) as { files: unknown[] }).files, []);
+});

@@ -177,3 +177,28 @@ test('conflict names: the stamp before the last extension, none for dot files, a
   assert.equal(await conflictPath('/.bashrc', at, none), '/.bashrc (conflict 2026-01-09 030405)');
   assert.equal(await conflictPath('/x', at, async (p) => p === '/x (conflict 2026-01-09 030405)'), '/x (conflict 2026-01-09 030405 2)');
 });
+
+test('write-back: a file closed (record complete) and then written again is no longer complete: a crash then keeps it rather than uploading half a rewrite', async () => {
+  const f = await vfsOn(() => undefined, { journalRemote: 'mem', writeBackMs: 60_000 });
+  try {
+    const j = f.vfs.journal!;
+    const fh = await f.vfs.create('/w.txt');
+    await put(f.vfs, fh, 'version one');
+    await f.vfs.flush(fh); // write-back: durable locally, queued
+    await f.vfs.release(fh);
+    assert.equal(f.count('upload'), 0, 'nothing sent yet');
+    let scan = await until(() => j.scan(), (s) => s.records[0]?.record.complete === true, 'the complete record');
+    assert.equal(scan.records[0]!.record.state, 'dirty');
+    assert.equal((await f.vfs.getattr('/w.txt')).size, 'version one'.length, 'shown with its local size');
+    const fh2 = await f.vfs.open('/w.txt', W);
+    await put(f.vfs, fh2, 'half of v2', 0);
+    scan = await until(() => j.scan(), (s) => s.records[0]?.record.complete === false, 'the record no longer complete');
+    const out = await recoverStaged({ drive: new MemoryDrive(), journal: new Journal(f.cacheDir, 'mem', silentLogger), log: silentLogger }, {}, scan);
+    assert.deepEqual(out.map((o) => o.outcome), ['kept-unclosed']);
+    await f.vfs.fsync(fh2); // fsync commits at once, in write-back mode too
+    assert.equal(f.drive.content('/w.txt')?.toString(), 'half of v2e');
+    await f.vfs.release(fh2);
+  } finally {
+    await f.close();
+  }
+});
