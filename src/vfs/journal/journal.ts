@@ -46,12 +46,22 @@ export class Journal {
   }
 
   /** Write the record of `staged`; resolves once it is on disk. A failure is logged (once) and answered false. */
-  save(staged: string, record: Omit<JournalRecord, 'remote' | 'staged' | 'v' | 'updatedMs'>): Promise<boolean> {
+  save(staged: string, record: Omit<JournalRecord, 'remote' | 'staged' | 'v' | 'updatedMs'>, opts: { before?: () => Promise<void> } = {}): Promise<boolean> {
     const full: JournalRecord = { v: 1, remote: this.remote, staged: path.basename(staged), ...record, updatedMs: Date.now() };
     return this.inOrder(staged, async () => {
+      // In the same queue, so no later record of this file lands before this step is done.
+      let ok = true;
+      if (opts.before) {
+        try {
+          await opts.before();
+        } catch (e) {
+          this.failed(staged, e);
+          ok = false;
+        }
+      }
       try {
         await writeDurably(this.recordPath(staged), JSON.stringify(full));
-        return true;
+        return ok;
       } catch (e) {
         this.failed(staged, e);
         return false;

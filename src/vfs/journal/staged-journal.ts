@@ -26,20 +26,18 @@ export class StagedJournal {
 
   /**
    * The program asked for these bytes (close or fsync) and their upload starts: the staged data
-   * is made durable before the record that lets a later mount upload it.
+   * is made durable before the record that lets a later mount upload it (both in the file's
+   * journal queue, so a session recorded meanwhile is written after them). Resolves false if
+   * either could not be done.
    */
-  async beforeUpload(f: StagedFile): Promise<boolean> {
-    const t = this.tracked.get(f);
-    if (!t) return false;
+  beforeUpload(f: StagedFile): Promise<boolean> {
+    if (!this.tracked.has(f)) return Promise.resolve(false);
     f.markAskedFor();
-    try {
+    return this.save(f, async () => {
       // A file created and not written yet has no staged copy on disk: an empty one stands for it.
       await (await fs.open(f.stagingPath, 'a', 0o600)).close();
       await syncFile(f.stagingPath);
-    } catch {
-      return false; // the record below still says where the bytes are; save() logs a disk that fails
-    }
-    return this.save(f);
+    });
   }
 
   /** The writer started (or advanced) a resumable session: keep it, for the next mount to go on with. */
@@ -62,7 +60,7 @@ export class StagedJournal {
     return this.save(f);
   }
 
-  private save(f: StagedFile): Promise<boolean> {
+  private save(f: StagedFile, before?: () => Promise<void>): Promise<boolean> {
     const t = this.tracked.get(f)!;
     const r = f.remote;
     return this.journal.save(f.stagingPath, {
@@ -74,6 +72,6 @@ export class StagedJournal {
       state: f.state as RecordedState,
       complete: f.askedFor,
       upload: t.upload,
-    });
+    }, { before });
   }
 }

@@ -60,8 +60,14 @@ export class Committer {
           this.inFlight.add(progress);
           try {
             const journal = this.deps.journal;
-            await journal?.beforeUpload(f);
-            return await writer.upload(f.path, src, { mtimeMs, replaces, onSession: journal && ((s) => journal.session(f, s)) });
+            // Sync mode: the upload reads the page cache, so it need not wait for the disk; the
+            // journal writes the session it reports only after the data and record are durable.
+            const durable = journal?.beforeUpload(f);
+            try {
+              return await writer.upload(f.path, src, { mtimeMs, replaces, onSession: journal && ((s) => journal.session(f, s)) });
+            } finally {
+              await durable;
+            }
           } finally {
             this.inFlight.delete(progress);
           }
