@@ -62,7 +62,8 @@ function withMountOptions(cmd: Command): Command {
     .option('--read-cache-min-free <MiB>', 'free space the read cache leaves on its filesystem', '1024')
     .option('--stats <seconds>', 'log a line of transfer figures every SECONDS (kill -USR1 PID logs one at any time)')
     .option('--write-back [seconds]', 'close() returns once the file is safe on the local disk; the upload starts SECONDS later (default 5) and is retried until it succeeds; fsync() still waits for the service')
-    .option('--shutdown-timeout <seconds>', 'how long an unmount waits for write-back uploads before leaving them for the next mount', '60');
+    .option('--shutdown-timeout <seconds>', 'how long an unmount waits for write-back uploads before leaving them for the next mount', '60')
+    .option('--cache-max-size <MiB>', 'write-back: files waiting for upload may fill this much of the cache dir; past it, close() waits for uploads', '10240');
 }
 
 withMountOptions(

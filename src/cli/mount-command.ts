@@ -56,6 +56,8 @@ export interface MountCommandOptions {
   writeBack?: boolean | string;
   /** Seconds an unmount waits for write-back uploads (then leaves them for the next mount). */
   shutdownTimeout?: string;
+  /** Write-back: MiB of files waiting for upload past which close() waits. */
+  cacheMaxSize?: string;
 }
 
 const MiB = 1 << 20;
@@ -83,6 +85,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
     cacheDir,
     journalRemote: readOnly ? undefined : spec,
     writeBackMs: readOnly || writeBackSec === undefined ? undefined : writeBackSec * 1000,
+    writeBackMaxBytes: positive(o.cacheMaxSize ?? '10240', '--cache-max-size') * MiB,
     pathlessHandles: handlesRemovedOpenFiles(),
     dirCacheTtlMs: seconds(o.dirCacheTime, '--dir-cache-time') * 1000,
     pollIntervalMs: seconds(o.pollInterval ?? '60', '--poll-interval') * 1000,

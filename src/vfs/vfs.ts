@@ -50,6 +50,8 @@ export interface VfsOptions {
   journalRemote?: string;
   /** Write-back (`--write-back SECONDS`, needs journalRemote): close() returns once the staged file and its record are durable; the upload follows this many ms later. */
   writeBackMs?: number;
+  /** Write-back: bytes waiting for upload past which close() waits (`--cache-max-size`). */
+  writeBackMaxBytes?: number;
 }
 
 export const DEFAULT_VFS_OPTIONS: VfsOptions = {
@@ -116,7 +118,7 @@ export class Vfs {
     drive = withCacheDrops(drive, opts.readCache);
     this.journal = opts.journalRemote === undefined ? undefined : new Journal(opts.cacheDir, opts.journalRemote, log);
     const journal = this.journal && new StagedJournal(this.journal);
-    this.staged = new StagedFiles({ drive, log, metadata: this.metadata, staging: new StagingArea(opts.cacheDir), journal, writeBackMs: opts.writeBackMs });
+    this.staged = new StagedFiles({ drive, log, metadata: this.metadata, staging: new StagingArea(opts.cacheDir), journal, writeBackMs: opts.writeBackMs, writeBackMaxBytes: opts.writeBackMaxBytes });
     this.ns = new NamespaceOps(drive, this.metadata, this.staged);
     this.walkAhead = new WalkAhead((p) => this.metadata.list(p), log, { ...DEFAULT_WALK_AHEAD, concurrency: opts.walkAheadListings });
     const feed = opts.pollIntervalMs > 0 ? drive.changes?.() : undefined;

@@ -94,3 +94,16 @@ test('write-back: a failed upload is tried again until it succeeds (close() had 
   await waitFor(async () => (await fs.readdir(cacheDir)).length === 0, 'staged copy gone', 10_000);
   await m.unmount();
 });
+
+test('write-back: past --cache-max-size a close() waits for uploads to make room, and nothing fails', async () => {
+  const { d, mountIt } = await setup('onedrive');
+  const m = await mountIt(['--write-back', '0', '--cache-max-size', '1']);
+  await d.setFaults({ latencyMs: 700 }); // each upload takes a while
+  await ok(`head -c 700000 /dev/urandom > ${q(m.mnt)}/q1.bin`); // fits: returns before its upload
+  assert.equal(await onService(d, 'q1.bin'), false, 'q1 still queued when its close returned');
+  await ok(`head -c 700000 /dev/urandom > ${q(m.mnt)}/q2.bin`); // 1.4 MB would not fit: waits for q1
+  assert.equal(await onService(d, 'q1.bin'), true, 'q2\'s close returned only once q1 was uploaded');
+  await d.setFaults({ latencyMs: 0 });
+  await waitFor(() => onService(d, 'q2.bin'), 'q2 uploaded');
+  await m.unmount();
+});

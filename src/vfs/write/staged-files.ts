@@ -34,6 +34,8 @@ export class StagedFiles {
       journal?: StagedJournal;
       /** Write-back: close() returns once staged and journaled; the upload follows this many ms later. */
       writeBackMs?: number;
+      /** Write-back: bytes the queue may hold before a close() waits for uploads. */
+      writeBackMaxBytes?: number;
     },
   ) {
     const { log, metadata, journal } = deps;
@@ -100,6 +102,8 @@ export class StagedFiles {
     if (f.state !== 'dirty' && f.state !== 'failed') return;
     if (!(await this.deps.journal.beforeUpload(f))) return this.commit(f);
     this.writeBack.schedule(f);
+    // The queue is full: the writer waits here for uploads to make room (it does not fail).
+    if (this.deps.writeBackMaxBytes !== undefined) await this.writeBack.roomFor(f, this.deps.writeBackMaxBytes);
   }
 
   /** One handle closed. The last one closes the staging file (kept if its bytes never reached the service). */

@@ -34,6 +34,8 @@ export class WriteBackQueue {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
   private stopped = false;
+  /** Closes waiting for room in the queue, told each time an upload leaves it. */
+  private roomWaiters: (() => void)[] = [];
 
   constructor(
     private readonly deps: {
@@ -45,6 +47,31 @@ export class WriteBackQueue {
       done(f: StagedFile): Promise<void>;
     },
   ) {}
+
+  /** Bytes waiting in the queue (files not yet committed), `except` left out. */
+  queuedBytes(except?: StagedFile): number {
+    let n = 0;
+    for (const p of this.pending.values()) if (p.f !== except && p.f.hasUnsentChanges) n += p.f.size;
+    return n;
+  }
+
+  /**
+   * Wait (never fail) until the queue, with `f`, fits `maxBytes` — or `f` is the only one left,
+   * so a file larger than the limit still goes.
+   */
+  async roomFor(f: StagedFile, maxBytes: number): Promise<void> {
+    for (;;) {
+      const others = this.queuedBytes(f);
+      if (others === 0 || others + f.size <= maxBytes || this.stopped) return;
+      await new Promise<void>((r) => this.roomWaiters.push(r));
+    }
+  }
+
+  private freed(): void {
+    const w = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const r of w) r();
+  }
 
   has(f: StagedFile): boolean {
     return this.pending.has(f);
@@ -103,6 +130,7 @@ export class WriteBackQueue {
 
   stop(): void {
     this.stopped = true;
+    this.freed();
     for (const p of this.pending.values()) clearTimeout(p.timer);
   }
 
@@ -131,6 +159,7 @@ export class WriteBackQueue {
           return;
         }
         this.pending.delete(p.f);
+        this.freed();
         await this.deps.done(p.f);
       } catch (e) {
         p.attempts++;
