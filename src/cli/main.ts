@@ -87,6 +87,7 @@ program
   .description('unmount a drivemount mount')
   .argument('<mountpoint>')
   .option('--lazy', 'detach now even if busy; the kernel finishes when the last file closes')
+  .option('--force', 'write-back: do not wait for queued uploads (they stay journaled and go up at the next mount)')
   .action(async (mountpoint: string, opts) => {
     await unmountCommand(mountpoint, opts);
   });

@@ -154,6 +154,13 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // `drivemount unmount --force`: the unmount that follows does not wait for write-back uploads.
+  let noWait = false;
+  const onForce = () => {
+    noWait = true;
+    log.info('unmount --force: queued write-back uploads are left for the next mount');
+  };
+  process.on('SIGUSR2', onForce);
   mounted.gone.then(() => {
     log.info({ mountpoint: mounted.mountpoint }, 'unmounted from outside; exiting');
     stop(0);
@@ -162,12 +169,13 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   const code = await stopped;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  process.off('SIGUSR2', onForce);
   stats.stop();
   void recovery; // an unfinished recovery leaves its records for the next mount
   await mounted.unmount();
   // Write-back: what close() queued goes up now, for a while; the rest stays journaled.
-  const left = await vfs.drainWriteBack(shutdownSec * 1000);
-  if (left > 0) log.warn({ files: left }, `${left} write-back upload(s) not finished within --shutdown-timeout ${shutdownSec} s: they are kept in ${cacheDir} and go up at the next mount of ${spec}`);
+  const left = await vfs.drainWriteBack(noWait ? 0 : shutdownSec * 1000);
+  if (left > 0) log.warn({ files: left }, `${left} write-back upload(s) ${noWait ? 'left by unmount --force' : `not finished within --shutdown-timeout ${shutdownSec} s`}: they are kept in ${cacheDir} and go up at the next mount of ${spec}`);
   await status?.close();
   await vfs.close();
   await remote.drive.close(); // a rotated token still unsaved gets its last try here

@@ -107,3 +107,18 @@ test('write-back: past --cache-max-size a close() waits for uploads to make room
   await waitFor(() => onService(d, 'q2.bin'), 'q2 uploaded');
   await m.unmount();
 });
+
+test('write-back: unmount --force does not wait for the queue; the next mount uploads what was left', async () => {
+  const { d, mountIt } = await setup('onedrive', '60');
+  const m = await mountIt();
+  await ok(`head -c 300000 /dev/urandom > ${q(m.mnt)}/later.bin`);
+  const r = await runCli(['unmount', '--force', m.mnt]);
+  assert.equal(r.code, 0, r.stderr);
+  await m.exited;
+  assert.equal(await onService(d, 'later.bin'), false, 'not uploaded by the forced unmount');
+  assert.match(m.log(), /1 write-back upload\(s\) left by unmount --force/);
+  const m2 = await mountIt([]);
+  await waitFor(() => m2.log().includes('recovery after a crash finished'), 'recovery', 60_000);
+  assert.equal((await fs.stat(path.join(d.root, 'later.bin'))).size, 300000);
+  await m2.unmount();
+});
