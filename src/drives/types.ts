@@ -62,6 +62,12 @@ export interface DriveCapabilities {
   pathLookup: boolean;
   /** The largest file the service (and this driver's uploads) can hold, in bytes; larger sizes are EFBIG before anything is staged. */
   maxFileBytes?: number;
+  /**
+   * The id a write returns may not be the id a later stat or listing gives the same item (a
+   * share's writes answer in the drive's ids, its listings in the list's): such an id reads and
+   * writes the item, but an id from a write and one from a listing are never compared.
+   */
+  writeIdsProvisional?: boolean;
 }
 
 /** Bytes to upload, read on demand (from a staged local file) so memory stays bounded. */

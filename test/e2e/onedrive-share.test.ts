@@ -157,6 +157,27 @@ describe('onedrive-share: reading', () => {
     assert.equal(s.noCookie, 0);
   });
 
+  test('a site link downloads from where the page\'s templateUrl says, not from beside the redirect', async () => {
+    const d = await share({ seed: seedBasic });
+    await d.setFaults({ templateElsewhere: 1 });
+    const m = await mounted(d, ['--read-only']);
+    assert.equal(await fs.readFile(path.join(m.mnt, 'Reports 2026', 'q1 #1.csv'), 'utf8'), 'a,b\n1,2\n', notable(m));
+    const s = await d.stats();
+    assert.ok(s.download >= 1, JSON.stringify(s));
+  });
+
+  test('a link revoked while mounted: reads are EACCES with one log line, the mount stays up, and works again once shared again', async () => {
+    const d = await share({ seed: seedBasic });
+    const m = await mounted(d, ['--read-only']);
+    assert.equal(await fs.readFile(path.join(m.mnt, 'hello.txt'), 'utf8'), 'hello from the share\n');
+    await d.setFaults({ revoked: 1 });
+    await assert.rejects(fs.readFile(path.join(m.mnt, 'Reports 2026', 'q1 #1.csv'), 'utf8'), { code: 'EACCES' });
+    assert.ok(await isMounted(m.mnt), 'the mount stays up after a refusal');
+    assert.match(m.log(), /no longer|revoked|refus/i, notable(m));
+    await d.setFaults({ revoked: 0 });
+    assert.equal(await fs.readFile(path.join(m.mnt, 'Reports 2026', 'q1 #1.csv'), 'utf8'), 'a,b\n1,2\n', notable(m));
+  });
+
   test('a 429 storm and connections cut mid-body still give identical bytes, by cmp, dd at offsets and tail -c', async () => {
     const d = await share({ seed: (root) => ensureRandomFile(path.join(root, 'data.bin'), 16 * MiB), emulatorArgs: ['--throttle-every', '3', '--retry-after', '1', '--cut-every', '3'] });
     const m = await mounted(d, ['--read-only']);
@@ -202,6 +223,40 @@ describe('onedrive-share: reading', () => {
 });
 
 describe('onedrive-share: a share with edit rights', () => {
+  test('writes into a 5,000-entry folder list nothing; the first read of a written file lists its folder once, later reads not at all', async () => {
+    const d = await share({
+      emulatorArgs: ['--editable'],
+      seed: async (root) => {
+        await fs.mkdir(path.join(root, 'many'));
+        for (let i = 0; i < 5000; i++) await fs.writeFile(path.join(root, 'many', `f${i}.txt`), `${i}\n`);
+      },
+    });
+    const m = await mounted(d);
+    assert.equal((await fs.readdir(path.join(m.mnt, 'many'))).length, 5000);
+    await d.resetStats();
+    for (let i = 0; i < 5; i++) await fs.writeFile(path.join(m.mnt, 'many', `new${i}.txt`), `new ${i}\n`);
+    await fs.rename(path.join(m.mnt, 'many', 'new4.txt'), path.join(m.mnt, 'many', 'moved.txt'));
+    await fs.utimes(path.join(m.mnt, 'many', 'moved.txt'), new Date('2020-01-02T03:04:05Z'), new Date('2020-01-02T03:04:05Z'));
+    const writes = await d.stats();
+    // The big folder is never listed again (that would take 166 RenderListDataAsStream pages); the
+    // folder's own attributes are re-read after a change inside it, from its parent's one-page listing.
+    assert.equal(writes.renderList ?? 0, 0, `the 5,000-entry folder was listed for the writes: ${JSON.stringify(writes)}`);
+    assert.ok((writes.graphql ?? 0) <= 7, `at most one small parent listing per change: ${JSON.stringify(writes)}`);
+    assert.equal(await fs.readFile(path.join(d.root, 'many', 'new0.txt'), 'utf8'), 'new 0\n', 'committed when close() returned');
+
+    await d.resetStats();
+    assert.equal(await fs.readFile(path.join(m.mnt, 'many', 'new0.txt'), 'utf8'), 'new 0\n');
+    const first = await d.stats();
+    // Counted in RenderListDataAsStream pages: only the big folder has more than one page.
+    assert.equal(first.renderList, Math.ceil(5005 / 30) - 1, `one listing of the folder to learn the UniqueId: ${JSON.stringify(first)}`);
+    await d.resetStats();
+    assert.equal(await fs.readFile(path.join(m.mnt, 'many', 'new0.txt'), 'utf8'), 'new 0\n');
+    assert.equal(await fs.readFile(path.join(m.mnt, 'many', 'moved.txt'), 'utf8'), 'new 4\n');
+    const again = await d.stats();
+    assert.equal(again.renderList, Math.ceil(5005 / 30) - 1, `new0 again lists nothing; moved.txt (not read yet) lists once: ${JSON.stringify(again)}`);
+    assert.equal((await fs.stat(path.join(m.mnt, 'many', 'moved.txt'))).mtime.toISOString(), '2020-01-02T03:04:05.000Z');
+  });
+
   test('mkdir, small and large uploads, rename, rename-over, remove and utimens work through the mount; close() returns once committed', async () => {
     // 2 s drive tokens: the writes outlive several, renewed from the page each time.
     const d = await share({ seed: seedBasic, emulatorArgs: ['--editable', '--token-ttl', '2'] });

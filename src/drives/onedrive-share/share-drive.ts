@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { DriveDeps, MountOptions } from '../descriptor.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
@@ -17,7 +18,7 @@ import { isListingId, shareWriter } from './share-writer.js';
  * cookie the link grants (no account of our own). Read-only unless the share grants edit rights.
  */
 export class ShareDrive implements Drive {
-  readonly capabilities: DriveCapabilities = { caseInsensitive: true, linksInListing: false, pathLookup: false };
+  readonly capabilities: DriveCapabilities = { caseInsensitive: true, linksInListing: false, pathLookup: false, writeIdsProvisional: true };
   writer?: DriveWriter;
   readonly session: ShareSession;
   private readonly content: CookieContent;
@@ -25,6 +26,8 @@ export class ShareDrive implements Drive {
   private readonly log: Logger;
   /** The site's title from the page (the owner's name), once connected. */
   private owner?: string;
+  /** Files written through the mount: drive id → the UniqueId their folder's listing gave. */
+  private readonly uniqueIds = new LRUCache<string, Promise<string>>({ max: 4096 });
 
   constructor(
     readonly name: string,
@@ -56,7 +59,6 @@ export class ShareDrive implements Drive {
         driveUrl: ctx.drive.url,
         folderInDrive: s.site.rootFolder.slice(s.site.listUrl.length),
         chunkSize: this.options.chunkSize ?? 10 * 1024 * 1024,
-        listed: (p) => this.stat(p),
       });
     }
   }
@@ -89,15 +91,27 @@ export class ShareDrive implements Drive {
   readRange(path: string, entry: RemoteEntry, start: number, end: number, signal?: AbortSignal): AsyncIterable<Buffer> {
     if (end <= start) return (async function* () {})();
     if (isListingId(entry.id)) return this.content.readRange(path, entry, start, end, signal);
-    return this.readWritten(path, start, end, signal);
+    return this.readWritten(path, entry, start, end, signal);
   }
 
   /**
    * A file as a write through the drive returned it: download.aspx takes the listing's UniqueId,
-   * which the drive's answer does not carry, so its folder is listed once to learn it.
+   * which the drive's answer does not carry, so its folder is listed once to learn it (one
+   * listing for all the ranges of all its readers: remembered by the drive's id, which names one
+   * item for good).
    */
-  private async *readWritten(path: string, start: number, end: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
-    yield* this.content.readRange(path, await this.stat(path), start, end, signal);
+  private async *readWritten(path: string, entry: RemoteEntry, start: number, end: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    let uniqueId = this.uniqueIds.get(entry.id);
+    if (uniqueId === undefined) {
+      uniqueId = (async () => {
+        const listed = await this.stat(path);
+        if (!isListingId(listed.id)) throw new DriveError('EIO', `read ${path}: the share's listing does not show the file yet`);
+        return listed.id;
+      })();
+      this.uniqueIds.set(entry.id, uniqueId);
+      uniqueId.catch(() => this.uniqueIds.delete(entry.id));
+    }
+    yield* this.content.readRange(path, { ...entry, id: await uniqueId }, start, end, signal);
   }
 
   async about(): Promise<DriveAbout> {

@@ -37,8 +37,6 @@ export function shareWriter(o: {
   /** The shared folder's path from the drive's root ("/Shared Team"). */
   folderInDrive: string;
   chunkSize: number;
-  /** The item at a mount path as the share's listing shows it (for its UniqueId). */
-  listed: (path: string) => Promise<RemoteEntry>;
 }): DriveWriter {
   const tokens = new TokenSource(
     async () => {
@@ -51,23 +49,22 @@ export function shareWriter(o: {
   );
   const api = new GraphApi(queryTokenHttp(o.http), tokens, o.driveUrl);
   const drivePath = (p: string) => (p === '/' ? o.folderInDrive : o.folderInDrive + p);
-  return new ShareWriter(api, drivePath, new OneDriveWriter({ api, http: o.http, log: o.log, base: '', drivePath, chunkSize: o.chunkSize }), o.listed);
+  return new ShareWriter(api, drivePath, new OneDriveWriter({ api, http: o.http, log: o.log, base: '', drivePath, chunkSize: o.chunkSize }));
 }
 
 /**
  * The drive is addressed by path (`{driveUrl}/root:/path:`, as the share's page context offers
  * it): the listing's UniqueIds are SharePoint list ids, not the drive's item ids. Calls that need
  * the drive's id (moves, removal, times) first look the item up by its path (1 call). An entry a
- * write returns carries the item's UniqueId, learnt by listing its folder once the write is done
- * (the folder's listing pages: the price of one id per item); should the listing not show it
- * yet, the entry keeps the drive's id, marked, and a read of it lists the folder then.
+ * write returns keeps the drive's id, marked: learning its UniqueId would cost a listing of its
+ * whole folder (167 pages for 5,000 entries) per write, so only a read of it pays that, once
+ * (ShareDrive remembers the UniqueId), and the next listing of the folder replaces the entry.
  */
 class ShareWriter implements DriveWriter {
   constructor(
     private readonly api: GraphApi,
     private readonly drivePath: (p: string) => string,
     private readonly inner: OneDriveWriter,
-    private readonly listed: (path: string) => Promise<RemoteEntry>,
   ) {}
 
   checkName(path: string): void {
@@ -75,21 +72,21 @@ class ShareWriter implements DriveWriter {
   }
 
   async upload(path: string, src: UploadSource, opts: UploadOptions): Promise<RemoteEntry> {
-    return this.asListed(path, await this.inner.upload(path, src, opts));
+    return this.marked(await this.inner.upload(path, src, opts));
   }
 
   async resumeUpload(path: string, src: UploadSource, session: UploadSession, opts: UploadOptions): Promise<RemoteEntry> {
-    return this.asListed(path, await this.inner.resumeUpload(path, src, session, opts));
+    return this.marked(await this.inner.resumeUpload(path, src, session, opts));
   }
 
   async mkdir(path: string): Promise<RemoteEntry> {
-    return this.asListed(path, await this.inner.mkdir(path));
+    return this.marked(await this.inner.mkdir(path));
   }
 
   async move(from: string, entry: RemoteEntry, to: string, opts: { replaces?: RemoteEntry }): Promise<RemoteEntry> {
     const source = await this.inDrive(from, entry, `rename ${from} → ${to}`);
     const replaces = opts.replaces && (await this.inDrive(to, opts.replaces, `rename ${from} → ${to}`));
-    return this.asListed(to, await this.inner.move(from, source, to, { replaces }), entry.id);
+    return this.marked(await this.inner.move(from, source, to, { replaces }), entry.id);
   }
 
   async remove(path: string, entry: RemoteEntry): Promise<void> {
@@ -105,14 +102,15 @@ class ShareWriter implements DriveWriter {
 
   async setModified(path: string, entry: RemoteEntry, mtimeMs: number): Promise<RemoteEntry> {
     const done = await this.inner.setModified(path, await this.inDrive(path, entry, `set times of ${path}`), mtimeMs);
-    return isListingId(entry.id) ? { ...done, id: entry.id, link: undefined } : this.asListed(path, done);
+    return this.marked(done, entry.id);
   }
 
-  /** The drive's answer with the item's UniqueId (`known` when the item already had one: a move keeps it). */
-  private async asListed(path: string, done: RemoteEntry, known?: string): Promise<RemoteEntry> {
-    if (known !== undefined && isListingId(known)) return { ...done, id: known, link: undefined };
-    const listed = await this.listed(path).catch(() => undefined);
-    return { ...done, id: listed && isListingId(listed.id) ? listed.id : DRIVE_ID_PREFIX + done.id, link: undefined };
+  /**
+   * The drive's answer as an entry of the share: its UniqueId when the item already had one (a
+   * move or a time change keeps it), else the drive's id, marked as such.
+   */
+  private marked(done: RemoteEntry, known?: string): RemoteEntry {
+    return { ...done, id: known !== undefined && isListingId(known) ? known : DRIVE_ID_PREFIX + done.id, link: undefined };
   }
 
   /** `entry` with the drive's id for it, looked up by path (1 call); the entry's times are kept. */

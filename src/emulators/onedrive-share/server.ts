@@ -35,6 +35,8 @@ export const SHARED_FOLDER = `${LIBRARY}/Shared Team`;
 const SHARE_TOKEN = 'EsEgHtGOWbJImxop6tF15FIBIH-ihrjuDclbrbmwWfY_RA';
 const SHARE_PATH = `/:f:/g/personal/${SHARE_OWNER}/${SHARE_TOKEN}`;
 const LAYOUTS = `${WEB}/_layouts/15`;
+/** Where download.aspx lives instead under the `templateElsewhere` knob. */
+const OTHER_LAYOUTS = '/sites/contoso-files/_layouts/15';
 const NEXT_PAGE_PATH = `${WEB}/_api/web/GetListUsingPath(DecodedUrl=@a1)/RenderListDataAsStream`;
 /** The drive a share with edit rights offers (its page context names it), and its upload host. */
 const DRIVE_PATH = `${WEB}/_api/v2.0/drives/b!share`;
@@ -76,6 +78,7 @@ export async function startShareEmulator(opts: ShareEmulatorOptions): Promise<Sh
   const cutDownload = new EveryN(() => faults.get().cutDownloadEvery);
   /** __VIEWSTATE → its __EVENTVALIDATION, for forms handed out. */
   const forms = new Map<string, string>();
+  const downloadLayouts = () => (faults.get().templateElsewhere > 0 ? OTHER_LAYOUTS : LAYOUTS);
   const location = () => `${base}${LAYOUTS}/onedrive.aspx?id=${encodeURIComponent(SHARED_FOLDER)}&ga=1`;
 
   const grant = (res: http.ServerResponse): void => {
@@ -154,7 +157,7 @@ export async function startShareEmulator(opts: ShareEmulatorOptions): Promise<Sh
       isAnonymousGuestUser: true,
       webTitle: 'John Doe',
       // Where the web's pages (and download.aspx) live; a site link's client reads it from here.
-      templateUrl: `${base}${LAYOUTS}/onedrive.aspx`,
+      templateUrl: `${base}${downloadLayouts()}/onedrive.aspx`,
     };
     if (faults.get().editable > 0) ctx.driveInfo = { driveUrl: `${base}${DRIVE_PATH}`, driveAccessToken: driveApi.currentToken() };
     sendHtml(res, 200, 'Shared Team', `<script type="text/javascript">var _spPageContextInfo=${JSON.stringify(ctx).replace(/</g, '\\u003c')};</script>`);
@@ -216,7 +219,7 @@ export async function startShareEmulator(opts: ShareEmulatorOptions): Promise<Sh
         return await driveApi.handle(req, res, path.slice(DRIVE_PATH.length), query);
       }
       if (rawPath.startsWith(UPLOAD_PREFIX)) return await driveApi.handleUpload(req, res, rawPath.slice(UPLOAD_PREFIX.length));
-      if (path === `${LAYOUTS}/download.aspx`) {
+      if (path === `${downloadLayouts()}/download.aspx`) {
         if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method);
         if (throttle.hit()) {
           stats.inc('throttled');

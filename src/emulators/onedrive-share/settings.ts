@@ -24,6 +24,12 @@ export interface ShareFaults {
   driveTokenTtlSec: number;
   /** Idle lifetime of an upload session (default 900). */
   uploadSessionTtlSec: number;
+  /**
+   * 1 = download.aspx is served only under another web (`/sites/contoso-files`), which the page's
+   * templateUrl names and nothing else does: a client that guesses the download base from the
+   * redirect gets 404s.
+   */
+  templateElsewhere: number;
 }
 
 export const DEFAULT_FAULTS: ShareFaults = {
@@ -38,6 +44,7 @@ export const DEFAULT_FAULTS: ShareFaults = {
   editable: 0,
   driveTokenTtlSec: 3600,
   uploadSessionTtlSec: 900,
+  templateElsewhere: 0,
 };
 
 /** Every stats key, so snapshots always carry them all (0 when unused). */

@@ -60,14 +60,10 @@ export class Committer {
           this.inFlight.add(progress);
           try {
             const journal = this.deps.journal;
-            // Sync mode: the upload reads the page cache, so it need not wait for the disk; the
-            // journal writes the session it reports only after the data and record are durable.
-            const durable = journal?.beforeUpload(f);
-            try {
-              return await writer.upload(f.path, src, { mtimeMs, replaces, onSession: journal && ((s) => journal.session(f, s)) });
-            } finally {
-              await durable;
-            }
+            // The staged data and the record saying "asked for, upload under way" are durable
+            // before the first byte goes: a crash at any point of the upload can then resume it.
+            await journal?.beforeUpload(f);
+            return await writer.upload(f.path, src, { mtimeMs, replaces, onSession: journal && ((s) => journal.session(f, s)) });
           } finally {
             this.inFlight.delete(progress);
           }
