@@ -7,6 +7,8 @@ import { demoCommand } from './demo-command.js';
 import { registerLoginCommands } from './login-command.js';
 import { registerConfigCommands } from './config-command.js';
 import { registerInspectCommands } from './inspect-commands.js';
+import { registerRecoverCommand } from './recover-command.js';
+import { registerStatusCommand } from './status-command.js';
 import { remoteTypesHelp } from './types-help.js';
 import { isNetworkError } from '../http/client.js';
 import path from 'node:path';
@@ -58,7 +60,10 @@ function withMountOptions(cmd: Command): Command {
     .option('--cache-mode <mode>', 'off, or full: keep read bytes on disk in the cache dir (checked against the service\'s version, so never stale)', 'off')
     .option('--read-cache-size <MiB>', 'largest size of the on-disk read cache', '10240')
     .option('--read-cache-min-free <MiB>', 'free space the read cache leaves on its filesystem', '1024')
-    .option('--stats <seconds>', 'log a line of transfer figures every SECONDS (kill -USR1 PID logs one at any time)');
+    .option('--stats <seconds>', 'log a line of transfer figures every SECONDS (kill -USR1 PID logs one at any time)')
+    .option('--write-back [seconds]', 'close() returns once the file is safe on the local disk; the upload starts SECONDS later (default 5) and is retried until it succeeds; fsync() still waits for the service')
+    .option('--shutdown-timeout <seconds>', 'how long an unmount waits for write-back uploads before leaving them for the next mount', '60')
+    .option('--cache-max-size <MiB>', 'write-back: files waiting for upload may fill this much of the cache dir; past it, close() waits for uploads', '10240');
 }
 
 withMountOptions(
@@ -82,6 +87,7 @@ program
   .description('unmount a drivemount mount')
   .argument('<mountpoint>')
   .option('--lazy', 'detach now even if busy; the kernel finishes when the last file closes')
+  .option('--force', 'write-back: do not wait for queued uploads (they stay journaled and go up at the next mount)')
   .action(async (mountpoint: string, opts) => {
     await unmountCommand(mountpoint, opts);
   });
@@ -139,6 +145,8 @@ withMountOptions(
 
 registerLoginCommands(program);
 registerConfigCommands(program);
+registerRecoverCommand(program);
+registerStatusCommand(program);
 registerInspectCommands(program);
 program.addHelpText('after', remoteTypesHelp());
 

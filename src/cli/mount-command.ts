@@ -14,6 +14,10 @@ import { reportMounted } from './daemon.js';
 import { defaultCacheDir } from '../util/paths.js';
 import { shownOwner } from './owner-options.js';
 import { ReadCache } from '../vfs/read-cache/read-cache.js';
+import { recoverStaged, type RecoveredFile } from '../vfs/journal/recovery.js';
+import type { JournalScan } from '../vfs/journal/journal.js';
+import { serveStatus } from './status-socket.js';
+import type { MountStatus } from './status-command.js';
 
 export interface MountCommandOptions {
   config?: string;
@@ -48,6 +52,12 @@ export interface MountCommandOptions {
   readCacheSize?: string;
   /** Free space the read cache leaves on its filesystem (MiB). */
   readCacheMinFree?: string;
+  /** Write-back: true (default delay) or the seconds between close() and the upload. */
+  writeBack?: boolean | string;
+  /** Seconds an unmount waits for write-back uploads (then leaves them for the next mount). */
+  shutdownTimeout?: string;
+  /** Write-back: MiB of files waiting for upload past which close() waits. */
+  cacheMaxSize?: string;
 }
 
 const MiB = 1 << 20;
@@ -57,6 +67,8 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   const log = existingLog ?? createLogger({ level: o.logLevel as LevelWithSilent, destination: o.logFile, format: o.logFormat });
   const chunkSize = positive(o.chunkSize, '--chunk-size') * MiB;
   const statsEverySec = o.stats ? seconds(o.stats, '--stats') : 0; // checked before anything is mounted
+  const writeBackSec = o.writeBack === undefined || o.writeBack === false ? undefined : o.writeBack === true ? 5 : seconds(o.writeBack, '--write-back');
+  const shutdownSec = seconds(o.shutdownTimeout ?? '60', '--shutdown-timeout');
   const owner = shownOwner(o);
   const remote = await openRemote(spec, o.config, log, { chunkSize });
   const readOnly = o.readOnly === true || !remote.drive.writer;
@@ -71,6 +83,9 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
     readOnly,
     readCache,
     cacheDir,
+    journalRemote: readOnly ? undefined : spec,
+    writeBackMs: readOnly || writeBackSec === undefined ? undefined : writeBackSec * 1000,
+    writeBackMaxBytes: positive(o.cacheMaxSize ?? '10240', '--cache-max-size') * MiB,
     pathlessHandles: handlesRemovedOpenFiles(),
     dirCacheTtlMs: seconds(o.dirCacheTime, '--dir-cache-time') * 1000,
     pollIntervalMs: seconds(o.pollInterval ?? '60', '--poll-interval') * 1000,
@@ -94,6 +109,10 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
       stop(1);
     },
   });
+  // What a crash left behind is looked at before the mount adds staged files of its own.
+  const journal = vfs.journal;
+  await journal?.dropTemporaries();
+  const leftBehind = journal ? await journal.scan() : undefined;
   const mounted = await mountFuse(
     ops,
     {
@@ -113,6 +132,21 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   const stats = new MountStats({ vfs, http: remote.http }, log);
   stats.start({ intervalSec: statsEverySec });
   reportMounted(mounted.mountpoint);
+  const recovered: { running: boolean; files: RecoveredFile[] } = { running: false, files: [] };
+  const recovery = journal && leftBehind && hasWork(leftBehind)
+    ? (recovered.running = true,
+      recoverStaged({ drive: remote.drive, journal, log }, { committed: (p, e) => vfs.learnCommitted(p, e) }, leftBehind)
+        .then((files) => {
+          recovered.files = files;
+          log.info({ files: files.length, outcomes: countOutcomes(files) }, 'recovery after a crash finished');
+        })
+        .catch((e: unknown) => log.error({ err: (e as Error).message }, `recovery after a crash failed: ${(e as Error).message}`))
+        .finally(() => (recovered.running = false)))
+    : undefined;
+  const status = await serveStatus(mounted.mountpoint, () => statusReport(spec, mounted.mountpoint, cacheDir, vfs, recovered), log).catch((e: unknown) => {
+    log.warn({ err: (e as Error).message }, `drivemount status will not reach this mount: ${(e as Error).message}`);
+    return undefined;
+  });
 
   const onSignal = (sig: string) => {
     log.info({ signal: sig }, 'unmounting');
@@ -120,6 +154,13 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // `drivemount unmount --force`: the unmount that follows does not wait for write-back uploads.
+  let noWait = false;
+  const onForce = () => {
+    noWait = true;
+    log.info('unmount --force: queued write-back uploads are left for the next mount');
+  };
+  process.on('SIGUSR2', onForce);
   mounted.gone.then(() => {
     log.info({ mountpoint: mounted.mountpoint }, 'unmounted from outside; exiting');
     stop(0);
@@ -128,8 +169,14 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   const code = await stopped;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  process.off('SIGUSR2', onForce);
   stats.stop();
+  void recovery; // an unfinished recovery leaves its records for the next mount
   await mounted.unmount();
+  // Write-back: what close() queued goes up now, for a while; the rest stays journaled.
+  const left = await vfs.drainWriteBack(noWait ? 0 : shutdownSec * 1000);
+  if (left > 0) log.warn({ files: left }, `${left} write-back upload(s) ${noWait ? 'left by unmount --force' : `not finished within --shutdown-timeout ${shutdownSec} s`}: they are kept in ${cacheDir} and go up at the next mount of ${spec}`);
+  await status?.close();
   await vfs.close();
   await remote.drive.close(); // a rotated token still unsaved gets its last try here
   await remote.http.close();
@@ -147,4 +194,36 @@ async function openReadCache(o: MountCommandOptions, cacheDir: string, log: Logg
   const minFreeBytes = seconds(o.readCacheMinFree ?? '1024', '--read-cache-min-free') * MiB;
   if (mode === 'off') return undefined;
   return ReadCache.open({ dir: path.join(cacheDir, 'read-cache'), maxBytes, minFreeBytes }, log);
+}
+
+function hasWork(scan: JournalScan): boolean {
+  return scan.records.length + scan.damaged.length + scan.unrecorded.length > 0;
+}
+
+export function countOutcomes(files: RecoveredFile[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of files) out[f.outcome] = (out[f.outcome] ?? 0) + 1;
+  return out;
+}
+
+/** What `drivemount status` shows of this mount. */
+function statusReport(remote: string, mountpoint: string, cacheDir: string, vfs: Vfs, recovered: { running: boolean; files: RecoveredFile[] }): MountStatus {
+  const now = Date.now();
+  return {
+    remote,
+    mountpoint,
+    cacheDir,
+    pid: process.pid,
+    mode: vfs.opts.writeBackMs === undefined ? 'sync' : 'write-back',
+    uploads: vfs.uploadsInFlight().map((u) => {
+      const ms = Math.max(1, now - u.startedMs);
+      return { path: u.path, size: u.size, committed: u.committed, percent: u.size ? Math.floor((u.committed * 100) / u.size) : 100, bytesPerSec: Math.round((u.committed * 1000) / ms), seconds: Math.round(ms / 1000) };
+    }),
+    queued: vfs.writeBackQueue(),
+    failed: vfs.uploadFailures().map((f) => ({ path: f.path, reason: f.reason, errno: f.errno, kept: f.kept })),
+    recovery: {
+      running: recovered.running,
+      files: recovered.files.map((f) => ({ outcome: f.outcome, path: f.path, staged: f.staged, size: f.size, committedAs: f.committedAs, reason: f.reason })),
+    },
+  };
 }

@@ -15,6 +15,7 @@ export class SubtreeDrive implements Drive {
       this.writer = {
         checkName: (p) => w.checkName(full(p)),
         upload: (p, src: UploadSource, o) => w.upload(full(p), src, o),
+        resumeUpload: w.resumeUpload ? (p, src, session, o) => w.resumeUpload!(full(p), src, session, o) : undefined,
         mkdir: (p) => w.mkdir(full(p)),
         move: (from, e, to, o) => w.move(full(from), e, full(to), o),
         remove: (p, e) => w.remove(full(p), e),

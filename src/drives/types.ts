@@ -80,6 +80,22 @@ export interface UploadSource {
 }
 
 /**
+ * Where an upload stands on the service, enough for another process to go on with it. The
+ * OneDrive URL is pre-authenticated: it is a secret (kept in a 0600 file, never logged).
+ */
+export type UploadSession =
+  | { kind: 'onedrive'; url: string; expiresAtMs?: number }
+  | { kind: 'aliyundrive'; fileId: string; uploadId: string; partSize: number; /** Parts 1..partsDone are on the service. */ partsDone: number };
+
+export interface UploadOptions {
+  mtimeMs?: number;
+  /** The file now at `path`, if any (services that allow two files of one name need it). */
+  replaces?: RemoteEntry;
+  /** Told when a resumable session starts and as it advances, so a journal can keep it. */
+  onSession?(s: UploadSession): void;
+}
+
+/**
  * Changing the drive. A driver without it is read-only (share links, for instance): the mount
  * answers EROFS rather than pretending.
  */
@@ -90,7 +106,12 @@ export interface DriveWriter {
    * Create or replace a file with `src`'s bytes; resolves once the service has committed them.
    * `replaces` is the file now at `path`, if any (services that allow two files of one name need it).
    */
-  upload(path: string, src: UploadSource, opts: { mtimeMs?: number; replaces?: RemoteEntry }): Promise<RemoteEntry>;
+  upload(path: string, src: UploadSource, opts: UploadOptions): Promise<RemoteEntry>;
+  /**
+   * Go on with an upload a previous process started (after a crash): from the byte the service
+   * holds, or from the start in a new session when the old one is gone. Same result as upload.
+   */
+  resumeUpload?(path: string, src: UploadSource, session: UploadSession, opts: UploadOptions): Promise<RemoteEntry>;
   mkdir(path: string): Promise<RemoteEntry>;
   /** Rename/move; `replaces` is an existing target to overwrite (POSIX rename semantics). */
   move(from: string, entry: RemoteEntry, to: string, opts: { replaces?: RemoteEntry }): Promise<RemoteEntry>;

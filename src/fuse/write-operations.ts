@@ -32,7 +32,7 @@ export function writeOperations(ctx: OperationsContext) {
       runOp(ctx, 'flush', path, cb, () => vfs.flush(fd).then(done));
     },
     fsync(path: string, _datasync: boolean, fd: number, cb: Cb) {
-      runOp(ctx, 'fsync', path, cb, () => vfs.flush(fd).then(done));
+      runOp(ctx, 'fsync', path, cb, () => vfs.fsync(fd).then(done));
     },
     fsyncdir(_path: string, _datasync: boolean, _fd: number, cb: Cb) {
       cb(0);

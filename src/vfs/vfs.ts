@@ -11,8 +11,11 @@ import { FileReader } from './read-cache/file-reader.js';
 import type { ReadCache } from './read-cache/read-cache.js';
 import { forgettingWriter } from '../drives/content/forgetting-writer.js';
 import type { StagedFile } from './write/staged-file.js';
-import { StagedFiles, type UploadProgress } from './write/staged-files.js';
+import { StagedFiles, type UploadFailure, type UploadProgress } from './write/staged-files.js';
 import { StagingArea } from './write/staging-area.js';
+import { Journal } from './journal/journal.js';
+import type { QueuedUpload } from './write/write-back.js';
+import { StagedJournal } from './journal/staged-journal.js';
 import { cacheRoot } from '../util/paths.js';
 import { checkFileSize, checkNameLength, checkNewName } from './posix-limits.js';
 import { isHideRename, UnlinkedOpenFiles, type UnlinkedOpen } from './unlinked-open.js';
@@ -43,6 +46,12 @@ export interface VfsOptions {
   walkAheadListings: number;
   /** The on-disk read cache (`--cache-mode full`), opened by the caller; the Vfs closes it. */
   readCache?: ReadCache;
+  /** The remote spec this mount serves: staged files are journaled under it for recovery after a crash (absent: no journal). */
+  journalRemote?: string;
+  /** Write-back (`--write-back SECONDS`, needs journalRemote): close() returns once the staged file and its record are durable; the upload follows this many ms later. */
+  writeBackMs?: number;
+  /** Write-back: bytes waiting for upload past which close() waits (`--cache-max-size`). */
+  writeBackMaxBytes?: number;
 }
 
 export const DEFAULT_VFS_OPTIONS: VfsOptions = {
@@ -95,6 +104,8 @@ export class Vfs {
   readonly poller?: ChangePoller;
   /** Lists folders ahead of programs that walk a tree. */
   readonly walkAhead: WalkAhead;
+  /** Records of staged files (when journaling). */
+  readonly journal?: Journal;
 
   constructor(
     readonly drive: Drive,
@@ -105,7 +116,9 @@ export class Vfs {
     this.budget = new MemoryBudget(opts.readAheadMemory);
     this.pool = new BufferPool(Math.min(opts.readAheadMemory, 256 << 20));
     drive = withCacheDrops(drive, opts.readCache);
-    this.staged = new StagedFiles({ drive, log, metadata: this.metadata, staging: new StagingArea(opts.cacheDir) });
+    this.journal = opts.journalRemote === undefined ? undefined : new Journal(opts.cacheDir, opts.journalRemote, log);
+    const journal = this.journal && new StagedJournal(this.journal);
+    this.staged = new StagedFiles({ drive, log, metadata: this.metadata, staging: new StagingArea(opts.cacheDir), journal, writeBackMs: opts.writeBackMs, writeBackMaxBytes: opts.writeBackMaxBytes });
     this.ns = new NamespaceOps(drive, this.metadata, this.staged);
     this.walkAhead = new WalkAhead((p) => this.metadata.list(p), log, { ...DEFAULT_WALK_AHEAD, concurrency: opts.walkAheadListings });
     const feed = opts.pollIntervalMs > 0 ? drive.changes?.() : undefined;
@@ -129,9 +142,21 @@ export class Vfs {
     }
   }
 
+  /** A file committed outside the mount's own writes (recovery after a crash): listings must show it. */
+  learnCommitted(path: string, entry: RemoteEntry): void {
+    if (this.staged.get(path)) return; // open here: its own commit decides
+    this.metadata.put(path, entry);
+    this.metadata.childChanged(path);
+  }
+
   /** Uploads running now and how far each has got. */
   uploadsInFlight(): UploadProgress[] {
     return this.staged.uploadsInFlight();
+  }
+
+  /** Files whose last upload failed (kept in the cache directory). */
+  uploadFailures(): UploadFailure[] {
+    return this.staged.uploadFailures();
   }
 
   get writable(): boolean {
@@ -233,10 +258,26 @@ export class Vfs {
     return n;
   }
 
-  /** close() and fsync(): commit what was written; success means the service has the bytes. */
+  /** close(): commit what was written (success means the service has the bytes), or in write-back mode queue it once it is durable locally. */
   async flush(fh: number): Promise<void> {
     const h = this.handle(fh);
+    if (h.kind === 'staged') await this.staged.flush(h.file);
+  }
+
+  /** fsync(): in every mode, success means the service has the bytes. */
+  async fsync(fh: number): Promise<void> {
+    const h = this.handle(fh);
     if (h.kind === 'staged') await this.staged.commit(h.file);
+  }
+
+  /** Write-back uploads waiting or running (empty in sync mode). */
+  writeBackQueue(): QueuedUpload[] {
+    return this.staged.writeBack?.list() ?? [];
+  }
+
+  /** Unmount in write-back mode: wait for the queue up to `timeoutMs`; answers how many uploads were left for the next mount. */
+  drainWriteBack(timeoutMs: number): Promise<number> {
+    return this.staged.writeBack?.drain(timeoutMs) ?? Promise.resolve(0);
   }
 
   async release(fh: number): Promise<void> {

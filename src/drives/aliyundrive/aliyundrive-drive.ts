@@ -4,7 +4,7 @@ import type { DriveDeps } from '../descriptor.js';
 import { joinPosix } from '../../util/posix-path.js';
 import { DriveError } from '../../util/errors.js';
 import { TokenSource } from '../token-source.js';
-import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry, UploadSource } from '../types.js';
+import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry, UploadOptions, UploadSession, UploadSource } from '../types.js';
 import { AliyundriveApi } from './api.js';
 import type { AliyundriveConfig } from './config.js';
 import { aliyundriveError } from './errors.js';
@@ -86,6 +86,7 @@ export class AliyundriveDrive implements Drive {
     this.writer = forgettingWriter({
       checkName: () => undefined, // the Open API documents no refused names
       upload: (p, src, o) => this.upload(p, src, o),
+      resumeUpload: (p, src, session, o) => this.upload(p, src, o, session),
       mkdir: (p) => this.mkdir(p),
       move: (from, e, to, o) => this.move(from, e, to, o),
       remove: (p, e) => this.remove(p, e),
@@ -246,7 +247,7 @@ export class AliyundriveDrive implements Drive {
     return e.id; // a file's id too: listing "below" it then answers ENOENT, as for a missing folder
   }
 
-  private async upload(path: string, src: UploadSource, o: { replaces?: RemoteEntry }): Promise<RemoteEntry> {
+  private async upload(path: string, src: UploadSource, o: UploadOptions, resume?: UploadSession): Promise<RemoteEntry> {
     if (o.replaces && LivePhotos.isLive(o.replaces)) {
       // Writing would replace the whole live photo (both streams) with one plain file.
       throw new DriveError('EACCES', `${path} is one stream of a live photo (.livp) and cannot be written through the mount`);
@@ -258,7 +259,7 @@ export class AliyundriveDrive implements Drive {
       { api: this.api, http: this.deps.http, log: this.deps.log },
       { driveId: this.driveId, parentId: await this.idOf(parent), name, shown: path, checkNameMode: o.replaces ? 'ignore' : 'refuse' },
       src,
-      { rapid: this.cfg.rapidUpload },
+      { rapid: this.cfg.rapidUpload, resume, onSession: o.onSession },
     );
     if (o.replaces && o.replaces.id !== file.file_id) await removeReplaced(() => this.remove(path, o.replaces!));
     return toEntry(file);

@@ -3,7 +3,7 @@ import type { HttpClient } from '../../http/client.js';
 import { isNetworkError } from '../../http/client.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
-import type { UploadSource } from '../types.js';
+import type { UploadSession, UploadSource } from '../types.js';
 import type { RateClass } from './pacer.js';
 import { aliyundriveError, serviceCode } from './errors.js';
 import type { AliyundriveFile } from './files.js';
@@ -82,11 +82,34 @@ export async function uploadFile(
   given: { api: ApiCaller; http: HttpClient; log: Logger },
   t: UploadTarget,
   src: UploadSource,
-  opts: { rapid: boolean; endpoints?: UploadEndpoints; basePartSize?: number },
+  opts: { rapid: boolean; endpoints?: UploadEndpoints; basePartSize?: number; resume?: UploadSession; onSession?: (s: UploadSession) => void },
 ): Promise<AliyundriveFile> {
   const deps: Deps = { ...given, ep: opts.endpoints ?? OPEN_UPLOAD };
-  const partSize = partSizeFor(src.size, opts.basePartSize);
+  const resume = opts.resume?.kind === 'aliyundrive' ? opts.resume : undefined;
+  const partSize = resume?.partSize ?? partSizeFor(src.size, opts.basePartSize);
   const count = src.size === 0 ? 0 : Math.ceil(src.size / partSize);
+  const tell = (c: CreateAnswer, partsDone: number) => {
+    if (c.upload_id) opts.onSession?.({ kind: 'aliyundrive', fileId: c.file_id, uploadId: c.upload_id, partSize, partsDone });
+  };
+  if (resume && count > 0) {
+    const c: CreateAnswer = { file_id: resume.fileId, upload_id: resume.uploadId, part_info_list: [] };
+    let done: number | undefined;
+    try {
+      done = await partsOnService(deps, t, c);
+    } catch (e) {
+      if (serviceCode(e) !== 'NotFound.UploadId' && serviceCode(e) !== 'NotFound.FileId') throw aliyundriveError(e, `upload ${t.shown}`);
+      deps.log.info({ path: t.shown }, 'the earlier upload is gone from the service; starting a new one');
+    }
+    if (done !== undefined) {
+      deps.log.info({ path: t.shown, offset: Math.min(done * partSize, src.size) }, 'resuming the upload where the service stands');
+      try {
+        const ours = await putParts(deps, t, c, src, partSize, count, done + 1, (n) => tell(c, n));
+        return await complete(deps, t, c, ours);
+      } catch (e) {
+        throw aliyundriveError(e, `upload ${t.shown}`);
+      }
+    }
+  }
   const parts = Array.from({ length: count }, (_, i) => ({ part_number: i + 1 }));
   const base = { drive_id: t.driveId, parent_file_id: t.parentId, name: t.name, type: 'file', check_name_mode: t.checkNameMode, size: src.size, part_info_list: parts };
   const what = `upload ${t.shown}`;
@@ -126,7 +149,9 @@ export async function uploadFile(
     } else {
       created = await deps.api.call<CreateAnswer>(deps.ep.create, base);
     }
-    const ours = await putParts(deps, t, created, src, partSize, count);
+    tell(created, 0);
+    const c = created;
+    const ours = await putParts(deps, t, c, src, partSize, count, 1, (n) => tell(c, n));
     return await complete(deps, t, created, ours);
   } catch (e) {
     throw aliyundriveError(e, what);
@@ -149,11 +174,21 @@ async function putParts(
   src: UploadSource,
   partSize: number,
   count: number,
+  from: number,
+  partDone: (n: number) => void,
 ): Promise<string> {
   const urls = new Map((c.part_info_list ?? []).map((p) => [p.part_number, p.upload_url]));
   const hash = createHash('sha1');
   const buf = Buffer.allocUnsafe(Math.min(partSize, Math.max(src.size, 1)));
-  for (let n = 1; n <= count; ) {
+  // Parts the service holds already (a resumed upload) are hashed from the local copy, not sent.
+  for (let pos = 0; pos < Math.min((from - 1) * partSize, src.size); ) {
+    const b = await src.read(pos, Math.min(buf.length, (from - 1) * partSize - pos, src.size - pos), buf);
+    if (b.length === 0) break;
+    hash.update(b);
+    pos += b.length;
+  }
+  if (from > 1) src.progress?.(Math.min((from - 1) * partSize, src.size));
+  for (let n = from; n <= count; ) {
     const offset = (n - 1) * partSize;
     const body = await src.read(offset, Math.min(partSize, src.size - offset), buf);
     let fruitless = 0;
@@ -184,6 +219,7 @@ async function putParts(
     }
     hash.update(body);
     src.progress?.(offset + body.length);
+    partDone(n);
     n++;
   }
   return hash.digest('hex');
@@ -196,6 +232,23 @@ async function refreshUrls(deps: Deps, t: UploadTarget, c: CreateAnswer, from: n
   const url = urls.get(from);
   if (!url) throw new DriveError('EIO', `${t.shown}: the service gave no upload URL for part ${from}`);
   return url;
+}
+
+/** How many parts, from 1 on without a gap, the service holds of an upload (pages of the answer followed). */
+async function partsOnService(deps: Deps, t: UploadTarget, c: CreateAnswer): Promise<number> {
+  const have = new Set<number>();
+  let marker: string | undefined;
+  for (let page = 0; page < 1000; page++) {
+    const a = await deps.api.call<{ uploaded_parts?: { part_number: number }[]; next_part_number_marker?: string }>(deps.ep.listUploadedParts, {
+      drive_id: t.driveId, file_id: c.file_id, upload_id: c.upload_id, ...(marker ? { part_number_marker: marker } : {}),
+    });
+    for (const p of a.uploaded_parts ?? []) have.add(p.part_number);
+    marker = a.next_part_number_marker || undefined;
+    if (!marker) break;
+  }
+  let n = 0;
+  while (have.has(n + 1)) n++;
+  return n;
 }
 
 async function partArrived(deps: Deps, t: UploadTarget, c: CreateAnswer, n: number): Promise<boolean> {

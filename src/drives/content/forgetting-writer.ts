@@ -13,6 +13,14 @@ export function forgettingWriter(w: DriveWriter, forget: (id: string) => void): 
       forget(e.id);
       return e;
     },
+    resumeUpload: w.resumeUpload
+      ? async (p, src, session, o) => {
+          if (o.replaces) forget(o.replaces.id);
+          const e = await w.resumeUpload!(p, src, session, o);
+          forget(e.id);
+          return e;
+        }
+      : undefined,
     mkdir: (p) => w.mkdir(p),
     move: async (from, e, to, o) => {
       forget(e.id);

@@ -7,7 +7,7 @@ import { graphError } from '../onedrive/graph-errors.js';
 import { itemPath, type DriveItem } from '../onedrive/drive-items.js';
 import { OneDriveWriter } from '../onedrive/onedrive-writer.js';
 import { TokenSource } from '../token-source.js';
-import type { DriveWriter, RemoteEntry, UploadSource } from '../types.js';
+import type { DriveWriter, RemoteEntry, UploadOptions, UploadSession, UploadSource } from '../types.js';
 import { fetchPageContext } from './page-context.js';
 import { queryTokenHttp } from './query-token-http.js';
 import type { ShareSession } from './share-session.js';
@@ -71,8 +71,12 @@ class ShareWriter implements DriveWriter {
     this.inner.checkName(path);
   }
 
-  async upload(path: string, src: UploadSource, opts: { mtimeMs?: number }): Promise<RemoteEntry> {
+  async upload(path: string, src: UploadSource, opts: UploadOptions): Promise<RemoteEntry> {
     return this.marked(await this.inner.upload(path, src, opts));
+  }
+
+  async resumeUpload(path: string, src: UploadSource, session: UploadSession, opts: UploadOptions): Promise<RemoteEntry> {
+    return this.marked(await this.inner.resumeUpload(path, src, session, opts));
   }
 
   async mkdir(path: string): Promise<RemoteEntry> {

@@ -2,7 +2,7 @@ import type { HttpClient } from '../../http/client.js';
 import { QuickXorHash } from '../../hash/quickxorhash.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
-import type { DriveWriter, RemoteEntry, UploadSource } from '../types.js';
+import type { DriveWriter, RemoteEntry, UploadOptions, UploadSession, UploadSource } from '../types.js';
 import type { GraphApi } from './graph-api.js';
 import { graphError } from './graph-errors.js';
 import { itemPath, toRemoteEntry, type DriveItem } from './drive-items.js';
@@ -37,12 +37,21 @@ export class OneDriveWriter implements DriveWriter {
     checkDrivePath(this.d.drivePath(path), path);
   }
 
-  async upload(path: string, src: UploadSource, opts: { mtimeMs?: number }): Promise<RemoteEntry> {
+  async upload(path: string, src: UploadSource, opts: UploadOptions): Promise<RemoteEntry> {
+    return this.send(path, src, opts, undefined);
+  }
+
+  /** A session of an earlier process: GET its URL for where the service stands (a new session if it expired). */
+  async resumeUpload(path: string, src: UploadSource, session: UploadSession, opts: UploadOptions): Promise<RemoteEntry> {
+    return this.send(path, src, opts, session.kind === 'onedrive' ? { url: session.url } : undefined);
+  }
+
+  private async send(path: string, src: UploadSource, opts: UploadOptions, resume: { url: string } | undefined): Promise<RemoteEntry> {
     this.checkName(path);
     if (src.size > MAX_FILE_BYTES) throw new DriveError('EFBIG', `${path}: OneDrive files are limited to 250 GB`);
     const target = { itemPath: this.d.base + itemPath(this.d.drivePath(path)), shown: path };
     if (src.size <= SIMPLE_UPLOAD_MAX) return this.simpleUpload(target, src, opts);
-    const item = await uploadInSession(this.d, target, src, { chunkSize: this.d.chunkSize, mtimeMs: opts.mtimeMs });
+    const item = await uploadInSession(this.d, target, src, { chunkSize: this.d.chunkSize, mtimeMs: opts.mtimeMs, resume, onSession: opts.onSession });
     return toRemoteEntry(item);
   }
 

@@ -4,7 +4,7 @@ import { isNetworkError } from '../../http/client.js';
 import { QuickXorHash } from '../../hash/quickxorhash.js';
 import { DriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
-import type { UploadSource } from '../types.js';
+import type { UploadSession, UploadSource } from '../types.js';
 import type { GraphApi } from './graph-api.js';
 import { graphError } from './graph-errors.js';
 import type { DriveItem } from './drive-items.js';
@@ -18,6 +18,7 @@ const MAX_SESSIONS = 3;
 
 interface SessionAnswer {
   uploadUrl: string;
+  expirationDateTime?: string;
   nextExpectedRanges?: string[];
 }
 
@@ -30,18 +31,43 @@ export async function uploadInSession(
   deps: { api: GraphApi; http: HttpClient; log: Logger },
   target: { itemPath: string; shown: string },
   src: UploadSource,
-  opts: { chunkSize: number; mtimeMs?: number },
+  opts: { chunkSize: number; mtimeMs?: number; resume?: { url: string }; onSession?: (s: UploadSession) => void },
 ): Promise<DriveItem> {
   const hasher = new QuickXorHash();
   let hashed = 0; // bytes fed to the hasher, always a prefix of the file
   const buf = Buffer.allocUnsafe(opts.chunkSize); // one fragment in memory at a time
+  /** The service holds bytes up to `offset` already (a resumed session): hash them from the local copy. */
+  const catchUp = async (offset: number) => {
+    while (hashed < offset) {
+      const b = await src.read(hashed, Math.min(buf.length, offset - hashed), buf);
+      if (b.length === 0) throw new DriveError('EIO', `${target.shown}: the staged file is shorter than what the service holds`);
+      hasher.update(b);
+      hashed += b.length;
+    }
+  };
 
   for (let session = 1; ; session++) {
-    const s = await createSession(deps.api, target, opts.mtimeMs);
+    let s: SessionAnswer | undefined;
     let offset = 0;
+    if (session === 1 && opts.resume) {
+      try {
+        offset = await resumeOffset(deps.http, opts.resume.url);
+        s = { uploadUrl: opts.resume.url };
+        src.progress?.(offset);
+        deps.log.info({ path: target.shown, offset }, 'resuming the upload where the service stands');
+      } catch (e) {
+        if (!(e instanceof SessionExpired)) throw graphError(e, `upload ${target.shown}`);
+        deps.log.info({ path: target.shown }, 'the earlier upload session has expired; starting a new one');
+      }
+    }
+    if (!s) {
+      s = await createSession(deps.api, target, opts.mtimeMs);
+      opts.onSession?.({ kind: 'onedrive', url: s.uploadUrl, expiresAtMs: s.expirationDateTime ? Date.parse(s.expirationDateTime) : undefined });
+    }
     let fruitless = 0;
     try {
       for (;;) {
+        await catchUp(offset);
         const len = Math.min(opts.chunkSize, src.size - offset);
         const body = await src.read(offset, len, buf);
         if (body.length !== len) throw new DriveError('EIO', `${target.shown}: the staged file shrank during upload`);
@@ -91,7 +117,8 @@ export async function uploadInSession(
         deps.log.warn({ path: target.shown }, 'upload session expired; starting a new one');
         continue;
       }
-      await deps.http.request({ method: 'DELETE', url: s.uploadUrl, preauthenticated: true, acceptStatus: [404] }).then((r) => r.body.dump(), () => undefined);
+      // A session someone keeps (a journal) is left for a later try to resume; it expires by itself.
+      if (!opts.onSession) await deps.http.request({ method: 'DELETE', url: s.uploadUrl, preauthenticated: true, acceptStatus: [404] }).then((r) => r.body.dump(), () => undefined);
       if (e instanceof SessionExpired) throw new DriveError('EIO', `${target.shown}: the upload session kept expiring`);
       throw graphError(e, `upload ${target.shown}`);
     }

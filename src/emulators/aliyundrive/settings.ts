@@ -28,6 +28,8 @@ export interface AliyundriveFaults {
   maxLinkTtlSec: number;
   /** Lifetime of upload part URLs; expired → 403 (OSS XML body). */
   partUrlTtlSec: number;
+  /** Lifetime of an upload (its upload_id) from create; past it → 404 NotFound.UploadId (see README). */
+  uploadTtlSec: number;
   /** Every Nth part PUT answers 500 without storing — 0 = off. */
   failPartEvery: number;
   /** Every Nth part PUT has its connection destroyed mid-body, nothing stored — 0 = off. */
@@ -56,6 +58,7 @@ export const DEFAULT_FAULTS: AliyundriveFaults = {
   qrCodeTtlSec: 180,
   maxLinkTtlSec: 14400,
   partUrlTtlSec: 900,
+  uploadTtlSec: 86_400,
   failPartEvery: 0,
   cutPartEvery: 0,
   quotaTotal: TIB,

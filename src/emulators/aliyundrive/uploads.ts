@@ -77,7 +77,17 @@ function partNumbers(call: ApiCall, fallback: number[]): number[] {
 export class UploadManager {
   private readonly sessions = new Map<string, Session>();
 
-  constructor(private readonly ctx: AliContext) {}
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly ctx: AliContext) {
+    // Expired uploads are dropped for good (raising the ttl later does not bring them back).
+    this.sweeper = setInterval(() => void this.sweep(), 500);
+    this.sweeper.unref();
+  }
+
+  private async sweep(): Promise<void> {
+    for (const s of [...this.sessions.values()]) if (!s.rapid && this.expired(s)) await this.drop(s);
+  }
 
   private partUrl(s: Session, n: number): string {
     const expires = expiryIn(this.ctx.faults.get().partUrlTtlSec);
@@ -201,8 +211,13 @@ export class UploadManager {
     const drive = driveOf(call);
     const fileId = reqString(call, 'file_id');
     const s = this.sessions.get(reqString(call, 'upload_id'));
-    if (!s || s.drive !== drive || s.fileId !== fileId) throw uploadNotFound();
+    if (!s || s.drive !== drive || s.fileId !== fileId || this.expired(s)) throw uploadNotFound();
     return s;
+  }
+
+  /** An upload older than uploadTtlSec is gone, like an abandoned one on the service. */
+  private expired(s: Session): boolean {
+    return !s.busy && Date.now() - s.createdAt >= this.ctx.faults.get().uploadTtlSec * 1000;
   }
 
   /** openFile/getUploadUrl — fresh part URLs for an upload in progress. */
@@ -284,7 +299,7 @@ export class UploadManager {
     }
     const [uploadId, numText] = rawPath.slice(UPLOAD_PREFIX.length).split('/');
     const s = this.sessions.get(uploadId);
-    if (!s || s.rapid) throw new OssError(404, 'NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.');
+    if (!s || s.rapid || this.expired(s)) throw new OssError(404, 'NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.');
     const n = Number(numText);
     if (s.parts.some((p) => p.part_number === n)) {
       stats.inc('partConflict');
@@ -361,6 +376,7 @@ export class UploadManager {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     for (const s of [...this.sessions.values()]) await this.drop(s);
   }
 }

@@ -44,6 +44,8 @@ interface Session {
   received: number;
   hasher: QuickXorHash;
   expiresAt: number;
+  /** Last accepted fragment (or creation): idle time counts against the ttl in force now. */
+  lastActive: number;
   busy: boolean;
 }
 
@@ -53,7 +55,8 @@ export class UploadManager {
   private failures = 0;
 
   constructor(private readonly ctx: EmulatorContext) {
-    this.sweeper = setInterval(() => void this.sweep(), 30_000);
+    // Often enough that a session idle past a lowered ttl is gone for good (not revived by raising it again).
+    this.sweeper = setInterval(() => void this.sweep(), 500);
     this.sweeper.unref();
   }
 
@@ -81,6 +84,7 @@ export class UploadManager {
       received: 0,
       hasher: new QuickXorHash(),
       expiresAt: Date.now() + this.ttlMs(),
+      lastActive: Date.now(),
       busy: false,
     };
     this.sessions.set(session.id, session);
@@ -186,6 +190,7 @@ export class UploadManager {
     s.total = range.total;
     s.hasher = hasher!;
     s.expiresAt = Date.now() + this.ttlMs();
+    s.lastActive = Date.now();
     stats.inc('uploadBytes', length);
     if (!last) return sendJson(res, 202, this.status(s), {}, GRAPH_JSON);
     await this.commit(res, s);
@@ -237,7 +242,7 @@ export class UploadManager {
   private async live(id: string): Promise<Session> {
     const s = this.sessions.get(id);
     if (!s) throw notFound('The upload session was not found.');
-    if (Date.now() >= s.expiresAt && !s.busy) {
+    if ((Date.now() >= s.expiresAt || Date.now() - s.lastActive >= this.ttlMs()) && !s.busy) {
       await this.drop(s);
       throw notFound('The upload session has expired.');
     }
@@ -253,7 +258,7 @@ export class UploadManager {
 
   private async sweep(): Promise<void> {
     const now = Date.now();
-    for (const s of [...this.sessions.values()]) if (now >= s.expiresAt && !s.busy) await this.drop(s);
+    for (const s of [...this.sessions.values()]) if ((now >= s.expiresAt || now - s.lastActive >= this.ttlMs()) && !s.busy) await this.drop(s);
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import { toDriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import type { MetadataCache } from '../metadata-cache.js';
 import type { StagedFile } from './staged-file.js';
+import type { StagedJournal } from '../journal/staged-journal.js';
 
 /** One upload under way: how much of it the service has acknowledged. */
 export interface UploadProgress {
@@ -12,6 +13,15 @@ export interface UploadProgress {
   startedMs: number;
 }
 
+/** A file whose last upload failed, kept in the cache directory. */
+export interface UploadFailure {
+  path: string;
+  reason: string;
+  errno: string;
+  kept: string;
+  atMs: number;
+}
+
 /**
  * Sends staged files to the service: the upload itself, its progress for stats lines, the
  * caches that must learn the new entry, and the log line that names a failed file's kept bytes.
@@ -19,13 +29,19 @@ export interface UploadProgress {
 export class Committer {
   /** Uploads running now, for progress lines. */
   private readonly inFlight = new Set<UploadProgress>();
+  /** The last failure of each path, until it commits (bounded: the oldest go first). */
+  private readonly failures = new Map<string, UploadFailure>();
 
   constructor(
-    private readonly deps: { log: Logger; metadata: MetadataCache; writer: () => DriveWriter },
+    private readonly deps: { log: Logger; metadata: MetadataCache; writer: () => DriveWriter; journal?: StagedJournal },
   ) {}
 
   uploadsInFlight(): UploadProgress[] {
     return [...this.inFlight].map((u) => ({ ...u }));
+  }
+
+  uploadFailures(): UploadFailure[] {
+    return [...this.failures.values()].map((f) => ({ ...f }));
   }
 
   /**
@@ -43,7 +59,11 @@ export class Committer {
           progress = { path: f.path, size: src.size, committed: 0, startedMs: Date.now() };
           this.inFlight.add(progress);
           try {
-            return await writer.upload(f.path, src, { mtimeMs, replaces });
+            const journal = this.deps.journal;
+            // The staged data and the record saying "asked for, upload under way" are durable
+            // before the first byte goes: a crash at any point of the upload can then resume it.
+            await journal?.beforeUpload(f);
+            return await writer.upload(f.path, src, { mtimeMs, replaces, onSession: journal && ((s) => journal.session(f, s)) });
           } finally {
             this.inFlight.delete(progress);
           }
@@ -52,6 +72,7 @@ export class Committer {
           if (progress) progress.committed = committed;
         },
       );
+      this.failures.delete(f.path);
       if (entry) {
         this.deps.log.debug({ path: f.path, bytes: entry.size, ms: Date.now() - started }, 'committed');
         if (!f.detached) this.deps.metadata.put(f.path, entry);
@@ -63,6 +84,9 @@ export class Committer {
         // Unlinked or replaced meanwhile: nothing is kept for a file that no longer has a name.
         this.deps.log.error({ path: f.path, errno: err.code }, `writing ${f.path} failed: ${err.message} — the file was removed or replaced meanwhile, its data is discarded`);
       } else {
+        this.failures.delete(f.path);
+        this.failures.set(f.path, { path: f.path, reason: err.message, errno: err.code, kept: f.stagingPath, atMs: Date.now() });
+        if (this.failures.size > 1000) this.failures.delete(this.failures.keys().next().value!);
         this.deps.log.error({ path: f.path, errno: err.code, kept: f.stagingPath }, `writing ${f.path} failed: ${err.message} — the data written is kept in ${f.stagingPath}`);
       }
       throw err.withLevel('silent'); // logged just above, with the place its data is kept

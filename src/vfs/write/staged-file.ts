@@ -30,6 +30,10 @@ export class StagedFile {
   private fetching?: Promise<void>;
   /** Commit and writes must not interleave: an upload reads a stable snapshot. */
   private lock: Promise<void> = Promise.resolve();
+  /** Told after every transition that changes the state, path or pending time (the journal). */
+  private listener?: (f: StagedFile) => void;
+  /** Its program asked for the bytes as they are now (close or fsync); a later write takes that back. */
+  private _askedFor = false;
 
   constructor(
     path: string,
@@ -71,6 +75,15 @@ export class StagedFile {
   get handles(): number {
     return this._handles;
   }
+  /** The bytes as they are now were asked for by close() or fsync(): they may be uploaded without asking again. */
+  get askedFor(): boolean {
+    return this._askedFor;
+  }
+
+  /** close() or fsync(): the program wants these bytes committed. */
+  markAskedFor(): void {
+    this._askedFor = true;
+  }
   get detached(): boolean {
     return this._state === 'detached';
   }
@@ -90,6 +103,15 @@ export class StagedFile {
       mtimeMs: this._pendingMtimeMs ?? now,
       birthtimeMs: this._remote?.birthtimeMs ?? now,
     };
+  }
+
+  /** One listener is told of each transition, after it happened. */
+  observe(listener: (f: StagedFile) => void): void {
+    this.listener = listener;
+  }
+
+  private changed(): void {
+    this.listener?.(this);
   }
 
   // ── transitions driven by the registry and namespace operations ──
@@ -116,18 +138,21 @@ export class StagedFile {
   detach(): void {
     this.refuseIn(['detached'], 'detach');
     this._state = 'detached';
+    this.changed();
   }
 
   /** The file was renamed on the service while open here: it is now known by `to`. */
   followRename(to: string): void {
     this.refuseIn(['detached'], 'followRename');
     this._path = to;
+    this.changed();
   }
 
   /** utimens while unsent changes exist: the time goes with the upload rather than ahead of it. */
   setPendingTime(mtimeMs: number): void {
     this.refuseIn(['open', 'committed', 'detached'], 'setPendingTime');
     this._pendingMtimeMs = mtimeMs;
+    this.changed();
   }
 
   /**
@@ -138,6 +163,7 @@ export class StagedFile {
     this.refuseIn(['committing'], 'remoteChanged');
     this._remote = entry;
     this._mtimeMs = entry.mtimeMs;
+    this.changed();
   }
 
   // ── content ──
@@ -209,6 +235,16 @@ export class StagedFile {
     });
   }
 
+  /** Close the staging file's descriptor only (it waits for a later upload; any use opens it again). */
+  closeFile(): Promise<void> {
+    return this.exclusive(async () => {
+      const fh = this.fh;
+      this.fh = undefined;
+      this.opening = undefined;
+      await fh?.close();
+    });
+  }
+
   /** Close the staging file; delete it unless it holds bytes the service never got (and may still want). */
   async close(): Promise<{ kept: boolean }> {
     await this.lock;
@@ -226,13 +262,21 @@ export class StagedFile {
     this.refuseIn(['committing'], 'markWritten'); // writes wait for the upload's snapshot
     this._size = size;
     this._mtimeMs = Date.now();
+    const wasAsked = this._askedFor;
+    this._askedFor = false;
     // A detached file stays detached: its bytes are only the program's now.
-    if (this._state !== 'detached') this._state = 'dirty';
+    if (this._state !== 'detached' && this._state !== 'dirty') {
+      this._state = 'dirty';
+      this.changed();
+    } else if (wasAsked && this._state === 'dirty') {
+      this.changed(); // written again after close: no longer what the program asked for
+    }
   }
 
   private beginCommit(): void {
     this.allowOnlyIn(['dirty', 'failed'], 'beginCommit');
     this._state = 'committing';
+    this.changed();
   }
 
   private commitSucceeded(entry: RemoteEntry, sentMtimeMs: number | undefined): void {
@@ -242,11 +286,13 @@ export class StagedFile {
     // A time set while the upload ran was not part of it: it stays pending.
     if (this._pendingMtimeMs === sentMtimeMs) this._pendingMtimeMs = undefined;
     if (this._state === 'committing') this._state = this._pendingMtimeMs === undefined ? 'committed' : 'dirty';
+    this.changed();
   }
 
   private commitFailed(): void {
     this.allowOnlyIn(['committing', 'detached'], 'commitFailed');
     if (this._state === 'committing') this._state = 'failed';
+    this.changed();
   }
 
   private refuseIn(states: StagedFileState[], transition: string): void {
@@ -298,7 +344,7 @@ export class StagedFile {
 }
 
 /** The staged bytes as an upload reads them: `size` is fixed when the commit starts. */
-function snapshotOf(fh: fs.FileHandle, size: number, progress?: (committedBytes: number, size: number) => void): UploadSource {
+export function snapshotOf(fh: fs.FileHandle, size: number, progress?: (committedBytes: number, size: number) => void): UploadSource {
   return {
     size,
     async read(offset, length, into) {

@@ -6,11 +6,13 @@ import type { MetadataCache } from '../metadata-cache.js';
 import { MemoryBudget } from '../prefetch/memory-budget.js';
 import { Prefetcher, DEFAULT_PREFETCH } from '../prefetch/prefetcher.js';
 import { driveContent } from '../prefetch/content-source.js';
-import { Committer, type UploadProgress } from './committer.js';
+import { Committer, type UploadFailure, type UploadProgress } from './committer.js';
 import { StagedFile } from './staged-file.js';
 import type { StagingArea } from './staging-area.js';
+import type { StagedJournal } from '../journal/staged-journal.js';
+import { WriteBackQueue } from './write-back.js';
 
-export type { UploadProgress } from './committer.js';
+export type { UploadFailure, UploadProgress } from './committer.js';
 
 /**
  * Every file currently being written, by mount path: the registry that owns each StagedFile's
@@ -19,6 +21,8 @@ export type { UploadProgress } from './committer.js';
  */
 export class StagedFiles {
   private readonly files = new Map<string, StagedFile>();
+  /** Present in write-back mode. */
+  readonly writeBack?: WriteBackQueue;
   private readonly committer: Committer;
   /** Downloads of existing content for read-modify-write use their own small budget. */
   private readonly fetchBudget = new MemoryBudget(64 << 20);
@@ -26,10 +30,19 @@ export class StagedFiles {
   constructor(
     private readonly deps: {
       drive: Drive; log: Logger; metadata: MetadataCache; staging: StagingArea;
+      /** Records of staged files for recovery after a crash (absent: none kept). */
+      journal?: StagedJournal;
+      /** Write-back: close() returns once staged and journaled; the upload follows this many ms later. */
+      writeBackMs?: number;
+      /** Write-back: bytes the queue may hold before a close() waits for uploads. */
+      writeBackMaxBytes?: number;
     },
   ) {
-    const { log, metadata } = deps;
-    this.committer = new Committer({ log, metadata, writer: () => this.writer() });
+    const { log, metadata, journal } = deps;
+    this.committer = new Committer({ log, metadata, writer: () => this.writer(), journal });
+    if (deps.writeBackMs !== undefined && journal) {
+      this.writeBack = new WriteBackQueue({ delayMs: deps.writeBackMs, log, commit: (f) => this.commit(f), done: (f) => this.finish(f) });
+    }
   }
 
   get(path: string): StagedFile | undefined {
@@ -44,7 +57,10 @@ export class StagedFiles {
       // Another open may have raced us while the staging name was made.
       const other = this.files.get(path);
       if (other) f = other;
-      else this.files.set(path, f);
+      else {
+        this.files.set(path, f);
+        this.deps.journal?.track(f);
+      }
       f.addHandle();
     } else {
       // Counted before the truncate waits, so an unlink meanwhile still finds this handle.
@@ -66,14 +82,38 @@ export class StagedFiles {
     return this.committer.uploadsInFlight();
   }
 
+  uploadFailures(): UploadFailure[] {
+    return this.committer.uploadFailures();
+  }
+
   /** Upload the file if it changed; see Committer.commit. */
   commit(f: StagedFile): Promise<void> {
     return this.committer.commit(f);
   }
 
+  /**
+   * close(): in sync mode, commit (success means the service has the bytes). In write-back mode,
+   * make the staged bytes and their record durable and queue the upload; should that fail (the
+   * cache disk), commit now instead, so close() never promises what the disk does not hold.
+   */
+  async flush(f: StagedFile): Promise<void> {
+    if (!this.writeBack || !this.deps.journal) return this.commit(f);
+    if (f.state === 'committing') await f.settled();
+    if (f.state !== 'dirty' && f.state !== 'failed') return;
+    if (!(await this.deps.journal.beforeUpload(f))) return this.commit(f);
+    this.writeBack.schedule(f);
+    // The queue is full: the writer waits here for uploads to make room (it does not fail).
+    if (this.deps.writeBackMaxBytes !== undefined) await this.writeBack.roomFor(f, this.deps.writeBackMaxBytes);
+  }
+
   /** One handle closed. The last one closes the staging file (kept if its bytes never reached the service). */
   async release(f: StagedFile): Promise<void> {
     if (f.dropHandle() > 0) return;
+    if (this.writeBack?.has(f) && !f.detached) {
+      // Queued: it stays here (stat, reads and a reopen see its bytes) until its upload is done.
+      await f.closeFile();
+      return;
+    }
     // flush normally committed already; this catches a close that skipped it. A failed commit is
     // not tried (and logged) again unless the file changed since.
     if (f.state === 'dirty' || f.state === 'committing') await this.commit(f).catch(() => undefined);
@@ -89,6 +129,17 @@ export class StagedFiles {
     }
     const { kept } = await f.close();
     if (kept) this.deps.log.debug({ path: f.path, kept: f.stagingPath }, 'staged file kept after a failed upload');
+  }
+
+  /** A queued upload finished: unless opened again meanwhile, the file leaves as a release would take it. */
+  private async finish(f: StagedFile): Promise<void> {
+    if (f.handles > 0) return;
+    if (this.files.get(f.path) === f) this.files.delete(f.path);
+    if (!f.detached) {
+      if (f.remote) this.deps.metadata.put(f.path, f.remote);
+      else this.deps.metadata.remove(f.path);
+    }
+    await f.close();
   }
 
   /** The path was renamed: the open file follows it. */

@@ -8,7 +8,7 @@ import { forgettingWriter } from '../../content/forgetting-writer.js';
 import { LinkedContent } from '../../content/linked-content.js';
 import type { DriveDeps } from '../../descriptor.js';
 import { TokenSource } from '../../token-source.js';
-import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry, UploadSource } from '../../types.js';
+import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry, UploadOptions, UploadSession, UploadSource } from '../../types.js';
 import { aliyundriveError } from '../errors.js';
 import { toEntry, type AliyundriveFile, type ListAnswer } from '../files.js';
 import { collectPages } from '../listing.js';
@@ -84,6 +84,7 @@ export class LegacyDrive implements Drive {
     this.writer = forgettingWriter({
       checkName: () => undefined,
       upload: (p, src, o) => this.upload(p, src, o),
+      resumeUpload: (p, src, session, o) => this.upload(p, src, o, session),
       mkdir: (p) => this.mkdir(p),
       move: (from, e, to, o) => this.move(from, e, to, o),
       remove: (p, e) => this.remove(p, e),
@@ -220,7 +221,7 @@ export class LegacyDrive implements Drive {
     return e.id;
   }
 
-  private async upload(path: string, src: UploadSource, o: { replaces?: RemoteEntry }): Promise<RemoteEntry> {
+  private async upload(path: string, src: UploadSource, o: UploadOptions, resume?: UploadSession): Promise<RemoteEntry> {
     const { parent, name } = splitPath(path);
     // Replacing: the new file is committed beside the old one (the service allows two of one
     // name), and only then is the old one removed, so a failed upload loses nothing.
@@ -228,7 +229,7 @@ export class LegacyDrive implements Drive {
       { api: this.api, http: this.deps.http, log: this.deps.log },
       { driveId: this.driveId, parentId: await this.idOf(parent), name, shown: path, checkNameMode: o.replaces ? 'ignore' : 'refuse' },
       src,
-      { rapid: this.cfg.rapidUpload, endpoints: LEGACY_UPLOAD, basePartSize: 10 * MiB },
+      { rapid: this.cfg.rapidUpload, endpoints: LEGACY_UPLOAD, basePartSize: 10 * MiB, resume, onSession: o.onSession },
     );
     if (o.replaces && o.replaces.id !== file.file_id) await removeReplaced(() => this.remove(path, o.replaces!));
     return toEntry(file);

@@ -1,0 +1,46 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Replace `file` with `data` so that after a crash or power cut it holds either the old or the
+ * new text, never a mix: write a temporary file, fsync it, rename it over, fsync the folder.
+ * Mode 0600: records may hold pre-authenticated upload URLs.
+ */
+export async function writeDurably(file: string, data: string): Promise<void> {
+  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  const fh = await fs.open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+  await syncDir(path.dirname(file));
+}
+
+/** The folder's entries (a rename, a new name) reach the disk. */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await fs.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A file's bytes reach the disk (any descriptor's fsync flushes the file's dirty pages). */
+export async function syncFile(file: string): Promise<void> {
+  const fh = await fs.open(file, 'r');
+  try {
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,204 @@
+// The journal of staged files: records that follow each file's state and name, and recovery of
+// what a crash left (commit, conflict copy, kept unclosed files, damaged records kept).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MemoryDrive } from '../../src/drives/memory/memory-drive.js';
+import { silentLogger } from '../../src/util/log.js';
+import { Journal } from '../../src/vfs/journal/journal.js';
+import { conflictPath } from '../../src/vfs/journal/conflict-name.js';
+import { RECORD_SUFFIX, parseRecord, DamagedRecord } from '../../src/vfs/journal/record.js';
+import { recoverStaged } from '../../src/vfs/journal/recovery.js';
+import { vfsOn, put } from './vfs-fixture.js';
+
+const W = { write: true, truncate: false };
+
+async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const v = await f();
+    if (ok(v)) return v;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('a staged file has a record that follows its state and its name: written, renamed, committed, unlinked', async () => {
+  const f = await vfsOn(() => undefined, { journalRemote: 'mem' });
+  try {
+    const j = f.vfs.journal!;
+    await f.vfs.mkdir('/d');
+    const fh = await f.vfs.create('/d/a.txt');
+    await put(f.vfs, fh, 'hello');
+    let scan = await until(() => j.scan(), (s) => s.records.length === 1, 'the record of /d/a.txt');
+    assert.equal(scan.records[0]!.record.path, '/d/a.txt');
+    assert.equal(scan.records[0]!.record.state, 'dirty');
+    assert.equal(scan.records[0]!.record.complete, false, 'not closed yet: not to be uploaded after a crash');
+    const mode = (await fs.stat(j.recordPath(scan.records[0]!.staged))).mode & 0o777;
+    assert.equal(mode, 0o600, 'records may hold upload URLs: owner only');
+
+    // Its folder renamed while it is open and unsent: the record names the new path.
+    await f.vfs.rename('/d', '/e');
+    scan = await until(() => j.scan(), (s) => s.records[0]?.record.path === '/e/a.txt', 'the renamed record');
+    assert.equal(scan.records.length, 1);
+
+    await f.vfs.flush(fh);
+    await until(() => j.scan(), (s) => s.records.length === 0, 'the record gone once committed');
+    assert.equal(f.drive.content('/e/a.txt')?.toString(), 'hello');
+    await f.vfs.release(fh);
+
+    const fh2 = await f.vfs.create('/c.txt');
+    await put(f.vfs, fh2, 'doomed');
+    await until(() => j.scan(), (s) => s.records.length === 1, 'the record of /c.txt');
+    await f.vfs.unlink('/c.txt');
+    await until(() => j.scan(), (s) => s.records.length === 0, 'no record for an unlinked file');
+    await f.vfs.release(fh2);
+  } finally {
+    await f.close();
+  }
+});
+
+test('a failed commit leaves a complete record; recovery commits it and removes staged copy and record', async () => {
+  const f = await vfsOn(() => undefined, { journalRemote: 'mem' });
+  try {
+    f.drive.failAt('upload', 1);
+    const fh = await f.vfs.create('/f.bin');
+    await put(f.vfs, fh, 'precious bytes');
+    await assert.rejects(f.vfs.flush(fh));
+    await f.vfs.release(fh);
+    const j = new Journal(f.cacheDir, 'mem', silentLogger);
+    const scan = await until(() => j.scan(), (s) => s.records[0]?.record.state === 'failed', 'the failed record');
+    assert.equal(scan.records[0]!.record.complete, true, 'close asked for these bytes');
+    const out = await recoverStaged({ drive: f.drive, journal: j, log: silentLogger });
+    assert.deepEqual(out.map((o) => [o.outcome, o.path]), [['uploaded', '/f.bin']]);
+    assert.equal(f.drive.content('/f.bin')?.toString(), 'precious bytes');
+    assert.deepEqual(await f.staged(), [], 'staged copy and record removed');
+  } finally {
+    await f.close();
+  }
+});
+
+/** A staged file and its record, as a crashed mount would leave them. */
+async function leftBehind(j: Journal, name: string, data: string, rec: Partial<Parameters<Journal['save']>[1]> & { path: string }) {
+  const staged = path.join(j.dir, `${Date.now()}-0123abcd-${name}`);
+  await fs.writeFile(staged, data);
+  await j.save(staged, { size: data.length, mtimeMs: Date.now(), state: 'committing', complete: true, ...rec });
+  return staged;
+}
+
+test('recovery: a file never closed is kept and listed; --upload commits it, --discard deletes it', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'journal-'));
+  const drive = new MemoryDrive();
+  const j = new Journal(dir, 'mem', silentLogger);
+  try {
+    const a = await leftBehind(j, 'a.txt', 'half of a', { path: '/a.txt', state: 'dirty', complete: false });
+    const b = await leftBehind(j, 'b.txt', 'half of b', { path: '/b.txt', state: 'dirty', complete: false });
+    let out = await recoverStaged({ drive, journal: j, log: silentLogger });
+    assert.deepEqual(out.map((o) => o.outcome).sort(), ['kept-unclosed', 'kept-unclosed']);
+    assert.equal(drive.calls.upload, 0, 'nothing uploaded without asking');
+    await fs.stat(a);
+    await fs.stat(b);
+    out = await recoverStaged({ drive, journal: j, log: silentLogger }, { upload: new Set(['/a.txt']), discard: new Set(['/b.txt']) });
+    assert.deepEqual(out.map((o) => [o.path, o.outcome]).sort(), [['/a.txt', 'uploaded'], ['/b.txt', 'discarded']]);
+    assert.equal(drive.content('/a.txt')?.toString(), 'half of a');
+    assert.deepEqual(await fs.readdir(dir), []);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('recovery: the service file changed since the record\'s base → ours is committed beside it as a conflict copy', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'journal-'));
+  const drive = new MemoryDrive();
+  const j = new Journal(dir, 'mem', silentLogger);
+  try {
+    const base = drive.put('/doc.txt', 'original', 1_000_000);
+    await leftBehind(j, 'doc.txt', 'our edit', { path: '/doc.txt', base: { id: base.id, size: base.size, mtimeMs: base.mtimeMs } });
+    drive.put('/doc.txt', 'their edit', 2_000_000);
+    const at = new Date(Date.UTC(2026, 11, 2, 14, 30, 5));
+    const out = await recoverStaged({ drive, journal: j, log: silentLogger }, { now: () => at });
+    assert.equal(out[0]!.outcome, 'conflict');
+    assert.equal(out[0]!.committedAs, '/doc (conflict 2026-12-02 143005).txt');
+    assert.equal(drive.content('/doc.txt')?.toString(), 'their edit', 'their file is untouched');
+    assert.equal(drive.content('/doc (conflict 2026-12-02 143005).txt')?.toString(), 'our edit');
+    assert.deepEqual(await fs.readdir(dir), []);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('recovery: the service holds the staged bytes already → nothing is sent; unchanged base → committed over it', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'journal-'));
+  const drive = new MemoryDrive();
+  const j = new Journal(dir, 'mem', silentLogger);
+  try {
+    const same = drive.put('/same.txt', 'identical');
+    await leftBehind(j, 'same.txt', 'identical', { path: '/same.txt', base: { id: 'older', size: 1, mtimeMs: 1 } });
+    const old = drive.put('/edit.txt', 'v1');
+    await leftBehind(j, 'edit.txt', 'v2 from us', { path: '/edit.txt', base: { id: old.id, size: old.size, mtimeMs: old.mtimeMs } });
+    const out = await recoverStaged({ drive, journal: j, log: silentLogger });
+    assert.deepEqual(out.map((o) => [o.path, o.outcome]).sort(), [['/edit.txt', 'uploaded'], ['/same.txt', 'already-committed']]);
+    assert.equal(drive.calls.upload, 1, 'only the changed file was sent');
+    assert.equal(drive.content('/edit.txt')?.toString(), 'v2 from us');
+    assert.equal(drive.content('/same.txt')?.toString(), 'identical');
+    void same;
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a damaged record (truncated, unknown version) keeps its staged file untouched and is reported; so is a staged file without a record', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'journal-'));
+  const drive = new MemoryDrive();
+  const j = new Journal(dir, 'mem', silentLogger);
+  try {
+    const s1 = path.join(dir, '1700000000000-00000001-cut.bin');
+    const s2 = path.join(dir, '1700000000000-00000002-future.bin');
+    const s3 = path.join(dir, '1700000000000-00000003-lonely.bin');
+    for (const s of [s1, s2, s3]) await fs.writeFile(s, 'data of ' + s);
+    await fs.writeFile(s1 + RECORD_SUFFIX, '{"v":1,"remote":"mem","path":"/cut.b');
+    await fs.writeFile(s2 + RECORD_SUFFIX, JSON.stringify({ v: 99, remote: 'mem', path: '/future.bin' }));
+    const out = await recoverStaged({ drive, journal: j, log: silentLogger });
+    assert.deepEqual(out.map((o) => [o.outcome, o.staged]).sort(), [['damaged', s1], ['damaged', s2], ['unrecorded', s3]]);
+    for (const s of [s1, s2, s3]) assert.equal(await fs.readFile(s, 'utf8'), 'data of ' + s, 'kept as it was');
+    assert.equal(drive.calls.upload, 0);
+    assert.throws(() => parseRecord('{"v":1,'), DamagedRecord);
+    assert.throws(() => parseRecord(JSON.stringify({ v: 1, remote: 'r', path: '/x', staged: 'n', size: 1, mtimeMs: 1, state: 'weird', complete: true })), /unknown state/);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('conflict names: the stamp before the last extension, none for dot files, a number when taken', async () => {
+  const at = new Date(Date.UTC(2026, 0, 9, 3, 4, 5));
+  const none = async () => false;
+  assert.equal(await conflictPath('/a/b.tar.gz', at, none), '/a/b.tar (conflict 2026-01-09 030405).gz');
+  assert.equal(await conflictPath('/.bashrc', at, none), '/.bashrc (conflict 2026-01-09 030405)');
+  assert.equal(await conflictPath('/x', at, async (p) => p === '/x (conflict 2026-01-09 030405)'), '/x (conflict 2026-01-09 030405 2)');
+});
+
+test('write-back: a file closed (record complete) and then written again is no longer complete: a crash then keeps it rather than uploading half a rewrite', async () => {
+  const f = await vfsOn(() => undefined, { journalRemote: 'mem', writeBackMs: 60_000 });
+  try {
+    const j = f.vfs.journal!;
+    const fh = await f.vfs.create('/w.txt');
+    await put(f.vfs, fh, 'version one');
+    await f.vfs.flush(fh); // write-back: durable locally, queued
+    await f.vfs.release(fh);
+    assert.equal(f.count('upload'), 0, 'nothing sent yet');
+    let scan = await until(() => j.scan(), (s) => s.records[0]?.record.complete === true, 'the complete record');
+    assert.equal(scan.records[0]!.record.state, 'dirty');
+    assert.equal((await f.vfs.getattr('/w.txt')).size, 'version one'.length, 'shown with its local size');
+    const fh2 = await f.vfs.open('/w.txt', W);
+    await put(f.vfs, fh2, 'half of v2', 0);
+    scan = await until(() => j.scan(), (s) => s.records[0]?.record.complete === false, 'the record no longer complete');
+    const out = await recoverStaged({ drive: new MemoryDrive(), journal: new Journal(f.cacheDir, 'mem', silentLogger), log: silentLogger }, {}, scan);
+    assert.deepEqual(out.map((o) => o.outcome), ['kept-unclosed']);
+    await f.vfs.fsync(fh2); // fsync commits at once, in write-back mode too
+    assert.equal(f.drive.content('/w.txt')?.toString(), 'half of v2e');
+    await f.vfs.release(fh2);
+  } finally {
+    await f.close();
+  }
+});
