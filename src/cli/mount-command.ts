@@ -17,6 +17,7 @@ import { ReadCache } from '../vfs/read-cache/read-cache.js';
 import { recoverStaged, type RecoveredFile } from '../vfs/journal/recovery.js';
 import type { JournalScan } from '../vfs/journal/journal.js';
 import { serveStatus } from './status-socket.js';
+import { holdCacheFolder } from './cache-folder-lock.js';
 import type { MountStatus } from './status-command.js';
 
 export interface MountCommandOptions {
@@ -77,6 +78,9 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
     log.warn('the FUSE binding is unpatched (run npm run setup): times set by touch/cp -p/rsync may be wrong, and a folder holding a removed, still-open file cannot be removed until it is closed');
   }
   const cacheDir = o.cacheDir ? path.resolve(o.cacheDir) : defaultCacheDir(remote.name);
+  // Staged files and their records have one owner: two processes recovering or uploading the
+  // same records would race (and one could delete what the other still uses).
+  const releaseCache = readOnly ? undefined : await holdCacheFolder(cacheDir);
   const readCache = await openReadCache(o, cacheDir, log);
   const vfs = new Vfs(remote.drive, log, {
     ...DEFAULT_VFS_OPTIONS,
@@ -180,6 +184,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   await vfs.close();
   await remote.drive.close(); // a rotated token still unsaved gets its last try here
   await remote.http.close();
+  await releaseCache?.();
   return code;
 }
 

@@ -9,6 +9,7 @@ import { Journal } from '../vfs/journal/journal.js';
 import { recoverStaged, type RecoveredFile } from '../vfs/journal/recovery.js';
 import { openRemote } from './open-remote.js';
 import { askStatus } from './status-socket.js';
+import { holdCacheFolder } from './cache-folder-lock.js';
 
 export interface RecoverOptions {
   upload: string[];
@@ -51,7 +52,11 @@ export async function recoverCommand(spec: string, config: string | undefined, o
     const st = (await askStatus(m.mountpoint, 2000).catch(() => undefined)) as { cacheDir?: string } | undefined;
     if (st?.cacheDir === cacheDir) throw new ConfigError(`remote "${name}" is mounted at ${m.mountpoint} with this cache folder: that mount recovers its files itself (see drivemount status); unmount it to run recover`);
   }
-  const r = await openRemote(spec, config, log);
+  const releaseCache = await holdCacheFolder(cacheDir);
+  const r = await openRemote(spec, config, log).catch(async (e: unknown) => {
+    await releaseCache();
+    throw e;
+  });
   let files: RecoveredFile[];
   try {
     files = await recoverStaged(
@@ -61,6 +66,7 @@ export async function recoverCommand(spec: string, config: string | undefined, o
   } finally {
     await r.drive.close();
     await r.http.close();
+    await releaseCache();
   }
   if (o.json) out(JSON.stringify({ remote: spec, cacheDir, files }, null, 2));
   else if (files.length === 0) out(`nothing to recover in ${cacheDir}`);

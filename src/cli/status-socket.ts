@@ -20,6 +20,7 @@ export function statusSocketPath(mountpoint: string, env: NodeJS.ProcessEnv = pr
 export async function serveStatus(mountpoint: string, report: () => unknown, log: Logger): Promise<{ close(): Promise<void> }> {
   const sock = statusSocketPath(mountpoint);
   await fs.mkdir(path.dirname(sock), { recursive: true, mode: 0o700 });
+  await assertPrivateFolder(path.dirname(sock));
   await fs.rm(sock, { force: true }); // a socket a killed mount left behind
   const server = net.createServer((c) => {
     c.on('error', () => undefined);
@@ -46,9 +47,22 @@ export async function serveStatus(mountpoint: string, report: () => unknown, log
   };
 }
 
+/**
+ * The socket's folder must be ours alone: in /tmp another user could have made it first and
+ * planted a socket that answers for our mount (and names a pid that `unmount --force` signals).
+ */
+export async function assertPrivateFolder(dir: string): Promise<void> {
+  const st = await fs.lstat(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0) {
+    throw new Error(`${dir} is not a private folder of this user (owner ${st.uid}, mode ${(st.mode & 0o777).toString(8)}); remove it or set XDG_RUNTIME_DIR`);
+  }
+}
+
 /** The document a running mount answers with. */
 export async function askStatus(mountpoint: string, timeoutMs = 5000): Promise<unknown> {
   const sock = statusSocketPath(mountpoint);
+  await assertPrivateFolder(path.dirname(sock));
   return new Promise((resolve, reject) => {
     const c = net.connect(sock);
     let text = '';

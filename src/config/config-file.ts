@@ -99,25 +99,10 @@ export function isUnwritable(e: unknown): boolean {
 export async function withConfigLock<T>(file: string, fn: () => Promise<T>, o: LockOptions | number = {}): Promise<T> {
   const { timeoutMs = 120_000, ifUnwritable = 'throw' } = typeof o === 'number' ? { timeoutMs: o } : o;
   const lock = `${file}.lock`;
-  const deadline = Date.now() + timeoutMs;
-  let ours: string | undefined;
+  let release: () => Promise<void>;
   try {
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    for (;;) {
-      ours = await tryLock(lock);
-      if (ours !== undefined) break;
-      const seen = await readHolder(lock);
-      if (seen === 'gone') continue;
-      if (seen.holder === 'unreadable' || (seen.holder !== 'hidden' && !holderAlive(seen.holder))) {
-        await removeIfUnchanged(lock, seen.text);
-        continue;
-      }
-      if (Date.now() > deadline) {
-        const who = seen.holder === 'hidden' ? 'another user\'s process' : `pid ${seen.holder.pid}`;
-        throw new ConfigError(`config file ${file} is locked by another drivemount process (${who}, ${lock}); try again when it is done`);
-      }
-      await sleep(50);
-    }
+    release = await acquireLockFile(lock, timeoutMs, (who) => new ConfigError(`config file ${file} is locked by another drivemount process (${who}, ${lock}); try again when it is done`));
   } catch (e) {
     // Only our own writes decide that the folder cannot take a lock; a lock we cannot read is held.
     if (ifUnwritable === 'run-unlocked' && e instanceof UnwritableLockFolder) return fn();
@@ -126,7 +111,27 @@ export async function withConfigLock<T>(file: string, fn: () => Promise<T>, o: L
   try {
     return await fn();
   } finally {
-    await releaseIfOurs(lock, ours);
+    await release();
+  }
+}
+
+/**
+ * Take the lock file `lock` (its holder named inside), waiting up to `timeoutMs` while a live
+ * process holds it; a lock whose holder is gone is taken over. Resolves to its release.
+ */
+export async function acquireLockFile(lock: string, timeoutMs: number, busy: (who: string) => Error): Promise<() => Promise<void>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ours = await tryLock(lock);
+    if (ours !== undefined) return () => releaseIfOurs(lock, ours);
+    const seen = await readHolder(lock);
+    if (seen === 'gone') continue;
+    if (seen.holder === 'unreadable' || (seen.holder !== 'hidden' && !holderAlive(seen.holder))) {
+      await removeIfUnchanged(lock, seen.text);
+      continue;
+    }
+    if (Date.now() >= deadline) throw busy(seen.holder === 'hidden' ? "another user's process" : `pid ${seen.holder.pid}`);
+    await sleep(50);
   }
 }
 

@@ -39,6 +39,8 @@ export class NamespaceOps {
       await this.staged.writer().remove(path, open?.remote ?? e);
       this.staged.detach(path);
     }
+    // The record is gone before unlink returns: a crash now must not bring the file back.
+    if (open) await this.staged.journalIdle(open);
     this.metadata.remove(path);
     this.metadata.childChanged(path);
   }
@@ -71,6 +73,7 @@ export class NamespaceOps {
     this.metadata.childChanged(from);
     this.metadata.childChanged(to);
     this.staged.rename(from, to);
+    if (open) await this.staged.journalIdle(open); // its record names the new path before rename returns
   }
 
   async utimens(path: string, mtimeMs: number): Promise<void> {

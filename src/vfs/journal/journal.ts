@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../util/log.js';
-import { writeDurably } from './durable-file.js';
+import { syncDir, writeDurably } from './durable-file.js';
 import { DamagedRecord, parseRecord, RECORD_SUFFIX, type JournalRecord } from './record.js';
 
 /** A staging file name as StagingArea makes them: `<ms>-<8 hex>-<name>`. */
@@ -59,8 +59,10 @@ export class Journal {
           ok = false;
         }
       }
+      // Data that could not be made durable is never recorded as complete (a later mount would upload it).
+      const written = ok ? full : { ...full, complete: false, upload: undefined };
       try {
-        await writeDurably(this.recordPath(staged), JSON.stringify(full));
+        await writeDurably(this.recordPath(staged), JSON.stringify(written));
         return ok;
       } catch (e) {
         this.failed(staged, e);
@@ -69,10 +71,17 @@ export class Journal {
     });
   }
 
-  /** The staged file no longer needs a record (committed, discarded, or its name is gone). */
-  remove(staged: string): Promise<void> {
+  /** The staged file no longer needs a record (committed, discarded, or its name is gone); false if it could not be removed. */
+  remove(staged: string): Promise<boolean> {
     return this.inOrder(staged, async () => {
-      await fs.rm(this.recordPath(staged), { force: true }).catch((e: unknown) => this.failed(staged, e));
+      try {
+        await fs.rm(this.recordPath(staged), { force: true });
+        await syncDir(this.dir); // a removal a crash undoes would bring an unlinked file back
+        return true;
+      } catch (e) {
+        this.failed(staged, e);
+        return false;
+      }
     });
   }
 
@@ -107,6 +116,11 @@ export class Journal {
     }
     for (const name of names) if (STAGED_NAME.test(name) && !recorded.has(name)) out.unrecorded.push(path.join(this.dir, name));
     return out;
+  }
+
+  /** Resolves once every record write or removal of `staged` asked for so far is done. */
+  async idle(staged: string): Promise<void> {
+    await this.chains.get(staged)?.catch(() => undefined);
   }
 
   private inOrder<T>(staged: string, fn: () => Promise<T>): Promise<T> {

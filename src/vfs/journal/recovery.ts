@@ -77,7 +77,10 @@ export async function recoverStaged(
     out.push({ outcome: 'unrecorded', staged });
   }
   if (scan.otherRemotes > 0) log.info({ records: scan.otherRemotes }, 'journal records of other remotes in this cache folder were left alone');
-  for (const { record, staged } of scan.records) {
+  // Newest first: of two records of one path the latest bytes take the name, older ones (their
+  // base is no longer what the service holds) become conflict copies beside it.
+  const newestFirst = [...scan.records].sort((a, b) => b.record.updatedMs - a.record.updatedMs);
+  for (const { record, staged } of newestFirst) {
     out.push(await recoverOne(deps, record, staged, choices).catch((e: unknown) => {
       const err = toDriveError(e);
       log.error({ path: record.path, errno: err.code, kept: staged }, `recovering ${record.path} failed: ${err.message} — the data written is kept in ${staged}`);
@@ -119,9 +122,17 @@ async function recoverOne(deps: { drive: Drive; journal: Journal; log: Logger },
     return { outcome: 'already-committed', path: r.path, staged, size };
   }
   if (current?.isDir) throw new DriveError('EISDIR', `${r.path} is a folder on the service now`);
-  const conflict = changedSince(r.base, current);
+  const conflict = changedSince(r.base, current, drive.capabilities.writeIdsProvisional === true);
   const target = conflict
-    ? await conflictPath(r.path, (choices.now ?? (() => new Date()))(), (p) => drive.stat(p).then(() => true, () => false))
+    ? await conflictPath(r.path, (choices.now ?? (() => new Date()))(), (p) =>
+        drive.stat(p).then(
+          () => true,
+          (e: unknown) => {
+            // Only "no such file" frees a name; a failed call must not let us overwrite one.
+            if (e instanceof DriveError && e.code === 'ENOENT') return false;
+            throw e;
+          },
+        ))
     : r.path;
   // A session belongs to the path (and bytes) it was opened for.
   let session: UploadSession | undefined = !conflict && r.upload?.path === r.path ? r.upload.session : undefined;
@@ -159,10 +170,12 @@ async function recoverOne(deps: { drive: Drive; journal: Journal; log: Logger },
 }
 
 /** The service's file is no longer the one the staged bytes were based on. */
-export function changedSince(base: BaseVersion | undefined, now: RemoteEntry | undefined): boolean {
+export function changedSince(base: BaseVersion | undefined, now: RemoteEntry | undefined, idsProvisional = false): boolean {
   if (!now) return false; // gone: writing ours there overwrites nothing
   if (!base) return true; // a file appeared where ours was new
-  if (now.id !== base.id) return true;
+  // A driver whose writes answer in other ids than its listings (a share) cannot be judged by id:
+  // its size and time (and a version, where both sides have one) decide.
+  if (now.id !== base.id && !idsProvisional) return true;
   if (base.version !== undefined && now.version !== undefined) return base.version !== now.version;
   return now.size !== base.size || now.mtimeMs !== base.mtimeMs;
 }

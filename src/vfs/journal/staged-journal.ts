@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import type { UploadSession } from '../../drives/types.js';
+import { DriveError } from '../../util/errors.js';
 import type { StagedFile } from '../write/staged-file.js';
 import { syncFile } from './durable-file.js';
 import type { Journal } from './journal.js';
@@ -21,6 +22,7 @@ export class StagedJournal {
   track(f: StagedFile): void {
     this.tracked.set(f, {});
     f.observe((file) => void this.changed(file));
+    f.guardRewrites(() => this.takeBack(f));
     if (f.state === 'dirty') void this.save(f);
   }
 
@@ -32,12 +34,32 @@ export class StagedJournal {
    */
   beforeUpload(f: StagedFile): Promise<boolean> {
     if (!this.tracked.has(f)) return Promise.resolve(false);
-    f.markAskedFor();
+    // Another handle still open (a writer, or a reader closing first) may change the bytes yet:
+    // the record then does not call them complete, so a crash keeps the file rather than
+    // uploading half of it. The last close marks it.
+    if (f.handles <= 1) f.markAskedFor();
     return this.save(f, async () => {
-      // A file created and not written yet has no staged copy on disk: an empty one stands for it.
-      await (await fs.open(f.stagingPath, 'a', 0o600)).close();
+      // A file created and not written yet has no staged copy on disk: an empty one stands for
+      // it. One with bytes must still be there ('r' fails if something removed it).
+      await (await fs.open(f.stagingPath, f.size === 0 ? 'a' : 'r', 0o600)).close();
       await syncFile(f.stagingPath);
     });
+  }
+
+  /**
+   * Bytes the record calls complete are about to change: before the first of them does, the
+   * record says they are not (durably), and names no session (the service's partial upload holds
+   * the old bytes). If that record cannot be written it is removed; if neither works, the write fails.
+   */
+  private async takeBack(f: StagedFile): Promise<void> {
+    const t = this.tracked.get(f);
+    // Only a dirty or failed file has a record that may call its bytes complete (committed and
+    // detached ones have none, and must not get one here).
+    if (!t || (f.state !== 'dirty' && f.state !== 'failed')) return;
+    t.upload = undefined;
+    if (await this.save(f, undefined, false)) return;
+    if (await this.journal.remove(f.stagingPath)) return;
+    throw new DriveError('EIO', `${f.path}: its journal record cannot be updated before the file changes again`);
   }
 
   /** The writer started (or advanced) a resumable session: keep it, for the next mount to go on with. */
@@ -60,7 +82,7 @@ export class StagedJournal {
     return this.save(f);
   }
 
-  private save(f: StagedFile, before?: () => Promise<void>): Promise<boolean> {
+  private save(f: StagedFile, before?: () => Promise<void>, complete = f.askedFor): Promise<boolean> {
     const t = this.tracked.get(f)!;
     const r = f.remote;
     return this.journal.save(f.stagingPath, {
@@ -70,7 +92,7 @@ export class StagedJournal {
       mtimeMs: f.mtimeMs,
       pendingMtimeMs: f.pendingMtimeMs,
       state: f.state as RecordedState,
-      complete: f.askedFor,
+      complete,
       upload: t.upload,
     }, { before });
   }

@@ -34,6 +34,10 @@ export class StagedFile {
   private listener?: (f: StagedFile) => void;
   /** Its program asked for the bytes as they are now (close or fsync); a later write takes that back. */
   private _askedFor = false;
+  /** The staging file was created (so a later open must not create it again). */
+  private createdOnDisk = false;
+  /** Awaited before bytes a program asked for change again: the journal takes back "complete" first. */
+  private rewriteGuard?: () => Promise<void>;
 
   constructor(
     path: string,
@@ -105,6 +109,15 @@ export class StagedFile {
     };
   }
 
+  /** Run (and awaited) before the first change to bytes that were asked for; a failure fails that write. */
+  guardRewrites(fn: () => Promise<void>): void {
+    this.rewriteGuard = fn;
+  }
+
+  private async beforeChange(): Promise<void> {
+    if (this._askedFor && this.rewriteGuard) await this.rewriteGuard();
+  }
+
   /** One listener is told of each transition, after it happened. */
   observe(listener: (f: StagedFile) => void): void {
     this.listener = listener;
@@ -171,6 +184,7 @@ export class StagedFile {
   async write(buf: Buffer, len: number, pos: number): Promise<number> {
     return this.exclusive(async () => {
       const fh = await this.ready();
+      await this.beforeChange();
       // A synchronous write into the page cache (tens of µs for 128 KiB) is cheaper than a
       // round trip through libuv's thread pool, and the staging write rate bounds `cp`.
       let n: number;
@@ -204,6 +218,7 @@ export class StagedFile {
     return this.exclusive(async () => {
       if (size === 0) this.fetched = true; // nothing of the old content is needed
       const fh = await this.ready();
+      await this.beforeChange();
       // A size the local filesystem cannot hold is EFBIG there, and the staged copy stays as it was.
       await fh.truncate(size).catch((e: unknown) => {
         throw stagingError(e, this._path, this.stagingPath, 'resizing');
@@ -304,11 +319,15 @@ export class StagedFile {
   }
 
   private async ready(): Promise<fs.FileHandle> {
-    this.opening ??= fs.open(this.stagingPath, fsc.O_RDWR | fsc.O_CREAT, 0o600).catch((e: unknown) => {
+    // Created once; a later open (after closeFile) must find it: a staged copy that vanished is
+    // an error, never an empty file uploaded in its place.
+    const flags = this.createdOnDisk ? fsc.O_RDWR : fsc.O_RDWR | fsc.O_CREAT;
+    this.opening ??= fs.open(this.stagingPath, flags, 0o600).catch((e: unknown) => {
       this.opening = undefined;
       throw stagingError(e, this._path, this.stagingPath, 'opening');
     });
     this.fh ??= await this.opening;
+    this.createdOnDisk = true;
     if (!this.fetched) {
       this.fetching ??= this.fetchRemote(this.fh, this._remote!).then(
         () => {
@@ -355,6 +374,9 @@ export function snapshotOf(fh: fs.FileHandle, size: number, progress?: (committe
         if (bytesRead === 0) break;
         got += bytesRead;
       }
+      // Short only at the end: a staged copy shorter than its size lost bytes (removed or cut by
+      // something else) and must never be uploaded as if it were the file.
+      if (got < length && offset + got < size) throw new DriveError('EIO', `the staged copy holds ${offset + got} of its ${size} bytes; it is not uploaded`);
       return buf.subarray(0, got);
     },
     progress: progress && ((n) => progress(n, size)),

@@ -110,6 +110,9 @@ export class StagedFiles {
   async release(f: StagedFile): Promise<void> {
     if (f.dropHandle() > 0) return;
     if (this.writeBack?.has(f) && !f.detached) {
+      // The last handle: if an earlier close left the record short of "complete" (another
+      // handle was still open then), the bytes are final now.
+      if (!f.askedFor && f.state === 'dirty') await this.deps.journal?.beforeUpload(f);
       // Queued: it stays here (stat, reads and a reopen see its bytes) until its upload is done.
       await f.closeFile();
       return;
@@ -165,6 +168,11 @@ export class StagedFiles {
   }
 
   /** The path was deleted or replaced: what is open there must not be uploaded any more. */
+  /** Once the journal holds what the file's latest transition says (an unlink's record removal, a rename's new path). */
+  async journalIdle(f: StagedFile): Promise<void> {
+    await this.deps.journal?.journal.idle(f.stagingPath);
+  }
+
   detach(path: string): void {
     const f = this.files.get(path);
     if (!f) return;
