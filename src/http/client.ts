@@ -22,6 +22,12 @@ export interface HttpRequest {
   acceptStatus?: readonly number[];
   /** Override the number of retries for this request. */
   maxRetries?: number;
+  /**
+   * A rate gate taken before each attempt (a retry too) and released (the returned function)
+   * once that attempt's answer or failure came: a slot per attempt, never held through the
+   * wait before a retry.
+   */
+  pace?: () => Promise<() => void>;
 }
 
 export interface HttpResponse {
@@ -113,10 +119,12 @@ export class HttpClient {
       this.stats.requests++;
       if (!req.preauthenticated) this.stats.apiCalls++;
       let res: Dispatcher.ResponseData;
+      const paced = await req.pace?.();
       try {
         const { origin, path } = toTarget(req.url);
         res = await this.agent.request({ origin, path, method, headers, body: req.body, signal: req.signal });
       } catch (e) {
+        paced?.();
         if (idempotent && isNetworkError(e) && attempt <= maxRetries) {
           const wait = backoffDelayMs(attempt, this.opts);
           this.log.debug({ where, attempt, wait, err: (e as Error).message }, 'network error, retrying');
@@ -127,6 +135,7 @@ export class HttpClient {
         throw e;
       }
 
+      paced?.();
       const status = res.statusCode;
       if (status < 400 || req.acceptStatus?.includes(status)) {
         return { status, headers: res.headers, body: res.body as HttpResponse['body'] };

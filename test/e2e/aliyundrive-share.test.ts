@@ -39,8 +39,11 @@ async function mounted(d: DriveFixture, args: string[] = []): Promise<MountFixtu
   return m;
 }
 
-/** What the user's own drive holds in the share's copies folder (absent counts as empty). */
-const copiesLeft = async (f: ShareFixture): Promise<string[]> => fs.readdir(path.join(f.own, COPIES, f.shareId)).catch(() => []);
+/** The copies the user's own drive holds: files below the share's copies folder (absent counts as empty; mount folders do not count). */
+const copiesLeft = async (f: ShareFixture): Promise<string[]> =>
+  (await fs.readdir(path.join(f.own, COPIES, f.shareId), { recursive: true, withFileTypes: true }).catch(() => []))
+    .filter((d) => d.isFile())
+    .map((d) => d.name);
 
 async function writeConfig(d: DriveFixture, name: string, patch: Record<string, unknown>): Promise<string> {
   const remote = { ...JSON.parse(await fs.readFile(d.configFile, 'utf8')).remotes.od, ...patch };
@@ -215,9 +218,9 @@ describe('aliyundrive-share: login', () => {
     const f = await share({ seed: async (r) => fs.writeFile(path.join(r, 'a.txt'), 'A\n'), emulatorArgs: ['--share-password', 'pw12'] });
     const { url, refreshToken } = f.d.emu.info;
     const cfg = path.join(f.d.tmp, 'login.json');
-    const login = (name: string, password: string, extra: string[] = []) =>
+    const login = (name: string, password: string, extra: string[] = [], token = refreshToken) =>
       runCli(['--config', cfg, 'login', 'aliyundrive-share', '--name', name, '--share-id', f.shareId, '--auth-url', url, '--api-url', url, ...extra], {
-        DRIVEMOUNT_REFRESH_TOKEN: refreshToken,
+        DRIVEMOUNT_REFRESH_TOKEN: token,
         DRIVEMOUNT_SHARE_PASSWORD: password,
       });
     await f.d.resetStats();
@@ -227,16 +230,31 @@ describe('aliyundrive-share: login', () => {
     assert.doesNotMatch(wrong.stderr, /\n\s+at /);
     assert.equal((await f.d.stats()).legacyToken, 0, 'the share is opened first: a wrong password spends no token');
 
-    const ok = await login('films', 'pw12', ['--share-download', 'copy']);
+    const noFolder = await login('nofolder', 'pw12', ['--root-folder-id', 'no-such-folder']);
+    assert.notEqual(noFolder.code, 0, noFolder.stdout);
+    assert.equal((await f.d.stats()).legacyToken, 0, 'the share is listed before the token is spent: a bad folder spends no token');
+
+    // A failure after the refresh: the rotated token is already saved, so the only live token is kept.
+    await f.d.setFaults({ accountState: 'frozen' } as unknown as Record<string, number>);
+    const frozen = await login('frozen', 'pw12');
+    await f.d.setFaults({ accountState: 'normal' } as unknown as Record<string, number>);
+    assert.notEqual(frozen.code, 0, frozen.stdout);
+    assert.equal((await f.d.stats()).legacyToken, 1);
+    const kept = JSON.parse(await fs.readFile(cfg, 'utf8')).remotes.frozen;
+    assert.ok(kept && kept.refreshToken !== refreshToken, 'the rotated token was saved at once');
+    assert.match(frozen.stdout + frozen.stderr, /successor saved/);
+    await f.d.resetStats();
+
+    const ok = await login('films', 'pw12', ['--share-download', 'copy'], kept.refreshToken);
     assert.equal(ok.code, 0, ok.stderr + ok.stdout);
     assert.match(ok.stdout, /Share \S+ opens: 1 entry/);
     const saved = JSON.parse(await fs.readFile(cfg, 'utf8')).remotes;
-    assert.deepEqual(Object.keys(saved), ['films'], 'the refused login saved nothing');
+    assert.deepEqual(Object.keys(saved).sort(), ['films', 'frozen'], 'the refused logins saved nothing');
     assert.equal(saved.films.type, 'aliyundrive-share');
     assert.equal(saved.films.shareId, f.shareId);
     assert.equal(saved.films.sharePassword, 'pw12');
     assert.equal(saved.films.shareDownload, 'copy');
-    assert.notEqual(saved.films.refreshToken, refreshToken, 'the rotated token is stored');
+    assert.notEqual(saved.films.refreshToken, kept.refreshToken, 'the rotated token is stored');
     assert.equal((await fs.stat(cfg)).mode & 0o777, 0o600);
     const s = await f.d.stats();
     assert.equal(s.legacyToken, 1, 'one refresh proves the token');

@@ -3,7 +3,7 @@
 // the batch endpoint, listing pages of 200 and /v2/user/get without a session.
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -25,7 +25,7 @@ describe('Aliyundrive emulator: legacy API', () => {
   async function post(p: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
     const r = await h.fetchJson(`${h.emu.url}${p}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-canary': 'client=Android,app=adrive,version=v4.1.0', 'x-request-id': 'r', ...headers },
+      headers: { 'content-type': 'application/json', 'x-canary': 'client=Android,app=adrive,version=v4.1.0', 'x-request-id': randomUUID(), ...headers },
       body: JSON.stringify(body),
     });
     return { status: r.status, body: r.body };
@@ -132,6 +132,24 @@ describe('Aliyundrive emulator: legacy API', () => {
     // The signature the verifier refuses as high-S is still a valid ECDSA signature otherwise (the test is honest).
     const digest = createHash('sha256').update(signedMessage(k.deviceId, userId)).digest();
     assert.equal(secp256k1.verify(Buffer.from(highS, 'hex').subarray(0, 64), digest, Buffer.from('04' + k.pubKey, 'hex'), { prehash: false, lowS: false }), true);
+  });
+
+  it('device ids and keys must be the derived ones (hex sha256(user_id), that value as the key); the app headers are required', async () => {
+    // A self-consistent device of another id: its own key, its own valid signature over its id.
+    const other = deviceKey(userId + '-other');
+    const selfSigned = { ...bearer(), 'x-device-id': other.deviceId, 'x-signature': other.signature };
+    const r1 = await register(selfSigned, { pubKey: other.pubKey });
+    assert.equal(r1.status, 400, 'a device id not derived from the user');
+    assert.equal(r1.body.code, 'DeviceSessionSignatureInvalid');
+    assert.equal((await post('/v2/file/list', { drive_id: drive, parent_file_id: 'root' }, selfSigned)).status, 400);
+    // The app's headers: a call without x-canary, or with a request id that is no UUID, is refused.
+    assert.equal((await register()).status, 200);
+    const noCanary = await h.fetchJson(`${h.emu.url}/v2/file/list`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': randomUUID(), ...device() }, body: JSON.stringify({ drive_id: drive, parent_file_id: 'root' }),
+    });
+    assert.equal(noCanary.status, 400);
+    assert.equal((await post('/v2/file/list', { drive_id: drive, parent_file_id: 'root' }, { ...device(), 'x-request-id': 'not-a-uuid' })).status, 400);
+    assert.equal((await post('/v2/file/list', { drive_id: drive, parent_file_id: 'root' }, device())).status, 200);
   });
 
   it('a session expires; refuseDeviceSessions answers result false; dropping sessions refuses the next call', async () => {

@@ -16,13 +16,13 @@ import { tinyServer } from '../helpers/tiny-server.js';
 
 const USER = 'u-1';
 
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 }
 
 /** A server whose list call answers `listAnswer(n)`; create_session always succeeds. */
-async function scripted(listAnswer: (n: number) => [number, unknown]) {
-  const seen = { creates: 0, lists: 0, headers: [] as http.IncomingHttpHeaders[], createBodies: [] as any[] };
+async function scripted(listAnswer: (n: number, body: any) => [number, unknown, Record<string, string>?], pacer = new Pacer({ list: 1000, link: 1000, other: 1000 })) {
+  const seen = { creates: 0, lists: 0, exchanges: 0, arrivals: [] as string[], headers: [] as http.IncomingHttpHeaders[], createBodies: [] as any[] };
   const s = await tinyServer((req, res) => {
     let raw = '';
     req.on('data', (d) => (raw += d));
@@ -35,16 +35,18 @@ async function scripted(listAnswer: (n: number) => [number, unknown]) {
         return json(res, 200, { result: true, success: true, code: null, message: null });
       }
       if (req.url === '/v2/file/list') {
-        const [st, body] = listAnswer(++seen.lists);
-        return json(res, st, body);
+        const b = JSON.parse(raw || '{}');
+        seen.arrivals.push(String(b.tag ?? ''));
+        const [st, body, headers] = listAnswer(++seen.lists, b);
+        return json(res, st, body, headers);
       }
       json(res, 404, { code: 'NotFound' });
     });
   });
-  const http_ = new HttpClient();
+  const http_ = new HttpClient({ baseDelayMs: 10 });
   const store = memoryRefreshTokenStore('RT1');
-  const tokens = new TokenSource(async () => ({ accessToken: 'AT', refreshToken: 'RT2', expiresInSec: 7200 }), { remote: 'r', store, log: silentLogger });
-  const api = new LegacyApi({ http: http_, tokens, pacer: new Pacer({ list: 1000, link: 1000, other: 1000 }), apiUrl: s.url, store, log: silentLogger, remote: 'r' });
+  const tokens = new TokenSource(async () => ({ accessToken: seen.exchanges++ === 0 ? 'AT' : 'AT2', refreshToken: 'RT2', expiresInSec: 7200 }), { remote: 'r', store, log: silentLogger });
+  const api = new LegacyApi({ http: http_, tokens, pacer, apiUrl: s.url, store, log: silentLogger, remote: 'r' });
   return { s, api, seen, close: async () => { await http_.close(); await s.close(); } };
 }
 
@@ -113,6 +115,39 @@ test('a service that accepts registrations but refuses every call: EACCES (fatal
     assert.equal(last.fatal, true);
     assert.match(last.message, /legacy API may be blocked/);
     assert.ok(t.seen.creates <= 4, `registered ${t.seen.creates} times`);
+  } finally {
+    await t.close();
+  }
+});
+
+test('an access token refused by its code is refreshed and the call replayed, whatever the status (the facts give only codes)', async () => {
+  for (const status of [400, 403, 401]) {
+    const t = await scripted((n) => (n === 1 ? [status, { code: 'AccessTokenInvalid', message: 'AccessToken is invalid.' }] : [200, { items: [], next_marker: '' }]));
+    try {
+      await t.api.session.start(USER);
+      await t.api.call('/v2/file/list', {}, 'list');
+      assert.equal(t.seen.lists, 2, `status ${status}: replayed once`);
+      assert.equal(t.seen.exchanges, 2, `status ${status}: a fresh token was fetched`);
+      assert.equal(t.seen.headers.at(-1)!.authorization, 'Bearer AT2');
+    } finally {
+      await t.close();
+    }
+  }
+});
+
+test('the pacer gives a slot per attempt: a call waiting to retry a 429 does not hold its slot', async () => {
+  // One list call per window: "a" meets a 429 asking for 1.6 s; "b" must go in that wait, not after it.
+  const t = await scripted(
+    (n) => (n === 1 ? [429, { code: 'TooManyRequests', message: 'slow down' }, { 'x-retry-after': '1600' }] : [200, { items: [], next_marker: '' }]),
+    new Pacer({ list: 1, link: 1, other: 1000 }),
+  );
+  try {
+    await t.api.session.start(USER);
+    const a = t.api.call('/v2/file/list', { tag: 'a' }, 'list');
+    await new Promise((r) => setTimeout(r, 50));
+    const b = t.api.call('/v2/file/list', { tag: 'b' }, 'list');
+    await Promise.all([a, b]);
+    assert.deepEqual(t.seen.arrivals, ['a', 'b', 'a'], 'b went while a waited for its retry');
   } finally {
     await t.close();
   }

@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it, test } from 'node:test';
@@ -51,7 +52,11 @@ class FakeOwn implements OwnDrive {
     return 'copies';
   }
   async children(folderId: string) {
-    return [...this.items.entries()].filter(([, v]) => v.parent === folderId).map(([k]) => k);
+    return [...this.items.entries()].filter(([, v]) => v.parent === folderId).map(([id, v]) => ({ id, name: v.name }));
+  }
+  /** Copies that exist (in any folder). */
+  copies(): number {
+    return [...this.items.keys()].filter((k) => k.startsWith('f')).length;
   }
   async mkdir(parentId: string, name: string) {
     const id = `d${++this.n}`;
@@ -93,19 +98,15 @@ test('copies: one per file, shared by its reads, at most maxCopies, idle ones de
   const c = copies.linkFor(entry('c')).then(() => (third = true));
   await sleep(50);
   assert.equal(third, false, 'no third copy while two are held');
-  holdA();
-  await sleep(10);
-  assert.equal(third, false, 'released but not idle-evicted yet: still waits for a wake-up');
-  holdB(); // a release alone does not wake; the next sweep or drop does
-  await copies.sweep(Date.now() + 2_000_000);
+  holdA(); // a release wakes the waiting read, which evicts the copy no longer held
   await c;
   assert.equal(third, true);
   assert.deepEqual(own.calls.filter((x) => x.startsWith('copy')), ['copy a', 'copy b', 'copy c']);
-  // a and b were idle: swept. c is held: kept.
-  assert.equal((await own.children('copies')).length, 1);
+  assert.equal(own.copies(), 2, 'a was evicted for c; b is held');
+  holdB();
   holdC();
   await copies.close();
-  assert.equal((await own.children('copies')).length, 0, 'nothing left after close');
+  assert.equal(own.copies(), 0, 'nothing left after close');
   assert.equal(own.items.size, 0);
 });
 
@@ -116,8 +117,8 @@ test('copies: the least recently used idle copy makes room; a failed copy leaves
   await sleep(5);
   await copies.linkFor(entry('b'));
   await copies.linkFor(entry('c')); // a is the oldest and unheld: evicted
-  assert.ok(own.calls.includes('remove d1'), JSON.stringify(own.calls));
-  assert.equal((await own.children('copies')).length, 2);
+  assert.ok(own.calls.includes('remove d2'), JSON.stringify(own.calls));
+  assert.equal(own.copies(), 2);
   own.failCopy = new Error('QuotaExhausted.Drive');
   await assert.rejects(copies.linkFor(entry('d')), /QuotaExhausted/);
   own.failCopy = undefined;
@@ -127,14 +128,54 @@ test('copies: the least recently used idle copy makes room; a failed copy leaves
   assert.equal(own.items.size, 0, 'the failed copy left no folder behind');
 });
 
-test('copies: leftovers of an earlier mount are removed', async () => {
+test('copies: only folders of mounts that ended are removed; a live mount keeps its copies', async () => {
   const own = new FakeOwn();
-  await own.mkdir('copies', 'old1');
-  await own.mkdir('copies', 'old2');
-  const copies = new ShareCopies(own, silentLogger, 't', { sweepMs: 1_000_000 });
-  assert.equal(await copies.removeLeftovers(), 2);
-  assert.equal(own.items.size, 0);
+  // A process that has exited: its pid names a dead mount of this host.
+  const { spawnSync } = await import('node:child_process');
+  const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+  const host = os.hostname().replace(/[^A-Za-z0-9.]/g, '_');
+  await own.mkdir('copies', `${host}-${gone}-0123abcd`);
+  await own.mkdir('copies', 'old-layout-folder');
+  await own.mkdir('copies', `other.host.example-${process.pid}-0123abcd`);
+  const live = new ShareCopies(own, silentLogger, 't', { sweepMs: 1_000_000 });
+  const holdLive = live.hold(entry('a'));
+  await live.linkFor(entry('a'));
+  const second = new ShareCopies(own, silentLogger, 't', { sweepMs: 1_000_000 });
+  assert.equal(await second.removeLeftovers(), 2, 'the dead mount and the old layout');
+  assert.equal(own.copies(), 1, "the live mount's copy stays");
+  assert.deepEqual((await own.children('copies')).map((c) => c.name).sort(), [`other.host.example-${process.pid}-0123abcd`, live.mountId].sort());
+  holdLive();
+  await live.close();
+  await second.close();
+  assert.equal(own.copies(), 0);
+});
+
+test('copies: a read that finds every copy held waits at most slotWaitMs, then EBUSY with one log line', async () => {
+  const own = new FakeOwn();
+  const { log, lines } = recordingLogger();
+  const copies = new ShareCopies(own, log, 't', { maxCopies: 1, idleMs: 1_000_000, sweepMs: 1_000_000, slotWaitMs: 200 });
+  const hold = copies.hold(entry('a'));
+  await copies.linkFor(entry('a'));
+  for (let i = 0; i < 2; i++) await assert.rejects(copies.linkFor(entry('b')), (e: DriveError) => e.code === 'EBUSY');
+  assert.equal(lines.filter((l) => l.level === 40).length, 1);
+  hold();
+  await copies.linkFor(entry('b'));
   await copies.close();
+});
+
+test('copies: a copy that cannot be removed is logged at warn once', async () => {
+  const own = new FakeOwn();
+  const { log, lines } = recordingLogger();
+  const copies = new ShareCopies(own, log, 't', { maxCopies: 1, idleMs: 1_000_000, sweepMs: 1_000_000 });
+  own.remove = async () => {
+    throw new Error('NotAllowed');
+  };
+  await copies.linkFor(entry('a'));
+  await copies.linkFor(entry('b'));
+  await copies.linkFor(entry('c'));
+  await copies.close();
+  assert.equal(lines.filter((l) => l.level === 40).length, 1, JSON.stringify(lines));
+  assert.ok(lines.filter((l) => l.level === 20 && /not removed/.test(String(l.msg))).length >= 2);
 });
 
 /** A logger whose lines tests read. */
@@ -200,7 +241,11 @@ describe('aliyundrive-share driver against the emulator', () => {
     drives.push(d);
     return d;
   }
-  const ownCopies = async (): Promise<string[]> => readdir(path.join(h.root, COPIES_FOLDER, h.emu.shareId!)).catch(() => []);
+  /** Copies in the user's drive: files below the share's copies folder (mount folders do not count). */
+  const ownCopies = async (): Promise<string[]> =>
+    (await readdir(path.join(h.root, COPIES_FOLDER, h.emu.shareId!), { recursive: true, withFileTypes: true }).catch(() => []))
+      .filter((d) => d.isFile())
+      .map((d) => d.name);
 
   it('connects, lists the share with paging and stats entries; nothing is writable', async () => {
     const d = await drive();
@@ -255,6 +300,24 @@ describe('aliyundrive-share driver against the emulator', () => {
     assert.ok(h.emu.stats().shareLink <= 2, `shareLink ${h.emu.stats().shareLink}`);
   });
 
+  it('links refused by a plain 429 beyond the retries: the same refusal (EACCES and one log line; copy mode reads through a copy)', async () => {
+    await settings({ shareDownloads: 'throttled' });
+    const { log, lines } = recordingLogger();
+    const d = await drive({}, log);
+    await d.connect();
+    const hello = await d.stat('/hello.txt');
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(collect(d.readRange('/hello.txt', hello, 0, 11)), (e: DriveError) => e.code === 'EACCES' && /429/.test(e.message));
+    }
+    const warns = lines.filter((l) => l.level === 40);
+    assert.equal(warns.length, 1, JSON.stringify(warns));
+    assert.match(String(warns[0]!.msg), /HTTP 429 TooManyRequests.*"shareDownload": "copy"/);
+    const c = await drive({ shareDownload: 'copy' });
+    await c.connect();
+    assert.equal((await collect(c.readRange('/hello.txt', await c.stat('/hello.txt'), 0, 11))).toString(), 'hello share');
+    await c.close();
+  });
+
   it('with links working: reads by share link with the Referer; the share token is renewed before it expires', async () => {
     await settings({ shareDownloads: 'working', shareTokenTtlSec: 4 });
     const d = await drive();
@@ -301,12 +364,14 @@ describe('aliyundrive-share driver against the emulator', () => {
   });
 
   it('copy mode: a crashed mount’s copies are removed at the next connect; close removes the rest', async () => {
-    const first = await drive({ shareDownload: 'copy' }, silentLogger, { copies: { idleMs: 1_000_000, sweepMs: 1_000_000 } });
+    // "Crash": a mount whose process has exited (its id names a pid that is gone), never closed.
+    const { spawnSync } = await import('node:child_process');
+    const deadId = `${os.hostname().replace(/[^A-Za-z0-9.]/g, '_')}-${spawnSync(process.execPath, ['-e', '0']).pid}-0123abcd`;
+    const first = await drive({ shareDownload: 'copy' }, silentLogger, { copies: { idleMs: 1_000_000, sweepMs: 1_000_000, mountId: deadId } });
     await first.connect();
     const hello = await first.stat('/hello.txt');
     await collect(first.readRange('/hello.txt', hello, 0, 11));
     assert.equal((await ownCopies()).length, 1);
-    // "Crash": the drive is never closed; the next mount cleans up.
     drives.splice(drives.indexOf(first), 1);
     const second = await drive({ shareDownload: 'copy' });
     await second.connect();
@@ -314,6 +379,37 @@ describe('aliyundrive-share driver against the emulator', () => {
     await collect(second.readRange('/hello.txt', await second.stat('/hello.txt'), 0, 11));
     await second.close();
     assert.deepEqual(await ownCopies(), []);
+  });
+
+  it('copy mode: a second mount of the same share leaves the first one’s live copies alone', async () => {
+    const first = await drive({ shareDownload: 'copy' }, silentLogger, { copies: { idleMs: 1_000_000, sweepMs: 1_000_000 } });
+    await first.connect();
+    const hello = await first.stat('/hello.txt');
+    await collect(first.readRange('/hello.txt', hello, 0, 11));
+    assert.equal((await ownCopies()).length, 1);
+    const second = await drive({ shareDownload: 'copy' });
+    await second.connect();
+    assert.equal((await ownCopies()).length, 1, 'the first mount’s copy survives the second connect');
+    assert.equal((await collect(first.readRange('/hello.txt', hello, 0, 5))).toString(), 'hello');
+    assert.equal(h.emu.stats().shareCopy, 1, 'and is still the one read');
+    await second.close();
+    await first.close();
+    assert.deepEqual(await ownCopies(), []);
+  });
+
+  it('copy mode: reads of more files than copies, all at once, all finish (a read holds a copy only with a download slot)', async () => {
+    const d = await drive({ shareDownload: 'copy' }, silentLogger, { copies: { maxCopies: 1, idleMs: 1_000_000, sweepMs: 1_000_000, slotWaitMs: 30_000 } });
+    await d.connect();
+    const names = ['/many/f000.txt', '/many/f001.txt', '/many/f002.txt'];
+    const ents = await Promise.all(names.map((n) => d.stat(n)));
+    // The copy of f000 exists first; then three reads of other files and one more of f000 start together.
+    await collect(d.readRange(names[0]!, ents[0]!, 0, 2));
+    const reads = [ents[1]!, ents[2]!, ents[1]!, ents[0]!].map((e, i) => collect(d.readRange(names[[1, 2, 1, 0][i]!]!, e, 0, 2)));
+    const timeout = sleep(20_000).then(() => 'stuck');
+    const got = await Promise.race([Promise.all(reads), timeout]);
+    assert.notEqual(got, 'stuck', 'the reads deadlocked');
+    assert.deepEqual((got as Buffer[]).map((b) => b.toString()), ['n1', 'n2', 'n1', 'n0']);
+    await d.close();
   });
 
   it('copy mode with the own drive full: EACCES, one log line saying why, nothing left behind', async () => {

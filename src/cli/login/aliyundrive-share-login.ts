@@ -1,5 +1,5 @@
 import { resolveConfigPath } from '../../config/config-file.js';
-import { memoryRefreshTokenStore } from '../../config/credential-store.js';
+import type { CredentialStore } from '../../config/credential-store.js';
 import { parseAliyundriveShareConfig } from '../../drives/aliyundrive/share/config.js';
 import { ShareDrive } from '../../drives/aliyundrive/share/share-drive.js';
 import { HttpClient } from '../../http/client.js';
@@ -22,10 +22,11 @@ export interface AliyundriveShareLoginOptions {
 }
 
 /**
- * Prove the refresh token (one refresh: it rotates) and open the share (get_share_token and a
- * first listing), then save the remote with the rotated token. A wrong password, a cancelled,
- * expired or unknown share, and a refused token are ConfigErrors or DriveErrors: a message and
- * a non-zero exit code, nothing saved.
+ * Open the share (get_share_token and a first listing: neither spends anything), then prove the
+ * refresh token (one refresh: it rotates, single use). The rotated token is saved with the
+ * remote the moment it arrives, so a failure after the refresh cannot lose the only live token.
+ * A wrong password, a cancelled, expired or unknown share are ConfigErrors: a message, exit
+ * code 2, nothing spent and nothing saved.
  */
 export async function aliyundriveShareLogin(o: AliyundriveShareLoginOptions, term = new Prompter()): Promise<number> {
   const file = resolveConfigPath(o.config);
@@ -46,17 +47,30 @@ export async function aliyundriveShareLogin(o: AliyundriveShareLoginOptions, ter
     };
     const cfg = parseAliyundriveShareConfig(o.name, settings);
     const http = new HttpClient({ maxRetries: 4 });
-    const store = memoryRefreshTokenStore(refreshToken);
+    let current: { refreshToken: string } | undefined = { refreshToken };
+    let saved: 'created' | 'updated' | undefined;
+    const store: CredentialStore<{ refreshToken: string }> = {
+      exclusive: (fn) => fn(),
+      load: async () => current,
+      save: async (c) => {
+        current = c;
+        settings.refreshToken = c.refreshToken;
+        saved = await saveRemote(file, o.name, settings);
+      },
+    };
     try {
       // Link mode for the check: logging in must not write copies into the user's drive.
       const drive = new ShareDrive(o.name, { ...cfg, shareDownload: 'link' }, { http, store, log: silentLogger });
       try {
-        await drive.connect();
+        try {
+          await drive.connect();
+        } catch (e) {
+          if (saved) term.say(`The refresh token was spent and its successor saved in remote "${o.name}" (${file}); fix the problem and run this again or mount it.`);
+          throw e;
+        }
         const entries = await drive.list('/');
-        const rotated = (await store.load())?.refreshToken;
-        if (!rotated) throw new ConfigError('the token answer carried no new refresh token');
-        settings.refreshToken = rotated;
-        const how = await saveRemote(file, o.name, settings);
+        if (!saved || current?.refreshToken === refreshToken) throw new ConfigError('the token answer carried no new refresh token');
+        const how = saved;
         term.say(`Share ${cfg.shareId} opens: ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'} at its top.`);
         if (cfg.shareDownload === 'link') {
           term.say('Note: the service refuses share download links today, so reads fail with EACCES; use --share-download copy to read through a temporary copy in your own drive.');

@@ -1,14 +1,8 @@
 import type { HttpClient } from '../../http/client.js';
-import { HttpError } from '../../http/http-error.js';
 import type { TokenSource } from '../token-source.js';
 import type { Pacer, RateClass } from './pacer.js';
 import { withFreshToken } from '../fresh-token.js';
-
-/** The platform's codes for an access token it no longer accepts (a bare 401 counts too). */
-function isRejectedAliyundriveToken(e: unknown): boolean {
-  if (!(e instanceof HttpError) || e.status !== 401) return false;
-  return e.serviceCode === 'AccessTokenInvalid' || e.serviceCode === 'AccessTokenExpired' || !e.serviceCode;
-}
+import { isRejectedAccessToken } from './errors.js';
 
 /** Calls that only read may be resent after a network failure; the others may not. */
 const READ_ONLY = new Set(['openFile/list', 'openFile/get', 'openFile/get_by_path', 'openFile/getDownloadUrl', 'openFile/listUploadedParts', 'user/getDriveInfo', 'user/getSpaceInfo']);
@@ -28,20 +22,16 @@ export class AliyundriveApi {
 
   /** `body` may be built from the access token the call will carry (rapid upload's proof needs it). */
   async call<T>(path: string, body: object | ((accessToken: string) => object | Promise<object>), cls: RateClass = 'other'): Promise<T> {
-    return withFreshToken(this.tokens, isRejectedAliyundriveToken, async (token) => {
-      // Each attempt, the replay too, waits its turn at the pacer.
-      const done = await this.pacer.take(cls);
-      try {
-        return await this.http.json<T>({
-          method: 'POST',
-          url: `${this.apiUrl}/adrive/v1.0/${path}`,
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: JSON.stringify(typeof body === 'function' ? await body(token) : body),
-          idempotent: READ_ONLY.has(path),
-        });
-      } finally {
-        done();
-      }
-    });
+    return withFreshToken(this.tokens, isRejectedAccessToken, async (token) =>
+      this.http.json<T>({
+        method: 'POST',
+        url: `${this.apiUrl}/adrive/v1.0/${path}`,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(typeof body === 'function' ? await body(token) : body),
+        idempotent: READ_ONLY.has(path),
+        // Each attempt (the HTTP client's retries and the replay too) waits its turn at the pacer.
+        pace: () => this.pacer.take(cls),
+      }),
+    );
   }
 }

@@ -35,3 +35,13 @@ export function aliyundriveError(e: unknown, what: string): DriveError {
 export function serviceCode(e: unknown): string | undefined {
   return e instanceof HttpError ? e.serviceCode : undefined;
 }
+
+/**
+ * An access token the service no longer accepts: known by its code at any status (the facts
+ * name the codes, and not every answer carries 401), or a bare 401 without a code.
+ */
+export function isRejectedAccessToken(e: unknown): boolean {
+  if (!(e instanceof HttpError)) return false;
+  if (e.serviceCode === 'AccessTokenInvalid' || e.serviceCode === 'AccessTokenExpired') return true;
+  return e.status === 401 && !e.serviceCode;
+}

@@ -24,6 +24,12 @@ export interface LinkedContentOptions {
    * expired": such a download waits and tries again with the same link.
    */
   busyCodes?: readonly string[];
+  /**
+   * Called once a range has its download slot, before anything is resolved: what it returns is
+   * called when the range ends. (Share copies are held only by reads that can progress, so a
+   * read waiting for a slot never pins a copy that a read holding a slot waits to evict.)
+   */
+  holdWhileReading?: (entry: RemoteEntry) => () => void;
 }
 
 /**
@@ -49,9 +55,12 @@ export class LinkedContent {
   async *readRange(path: string, entry: RemoteEntry, start: number, end: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
     if (end <= start) return;
     const release = await this.slots?.acquire(signal);
+    let held: (() => void) | undefined;
     try {
+      held = this.o.holdWhileReading?.(entry);
       yield* this.download(path, entry, start, end, signal);
     } finally {
+      held?.();
       release?.();
     }
   }

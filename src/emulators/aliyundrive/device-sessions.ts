@@ -5,8 +5,10 @@
 // against the registered key.
 //
 // Strict choices (the service's exact rules are not known):
-// - the device id is 1–128 characters and not checked further (clients make it
-//   in different ways), but it is bound to the key it registered;
+// - the device id must be hex(sha256(user_id)), 64 lowercase hex, as the
+//   clients derive it, and the registered pubKey must be the public key of that
+//   32-byte value taken as the private key (a client with any other key or id
+//   is refused);
 // - create_session needs nonce 0, a pubKey of 128 hex (X‖Y, no 04 prefix) that
 //   is a curve point, a refreshToken that is a live legacy refresh token, and an
 //   x-signature made with that very key;
@@ -25,6 +27,20 @@ import { AliError, invalidParam, missingParam } from './errors.js';
 export const CREATE_SESSION_PATH = '/users/v1/users/device/create_session';
 /** The app id every client mixes into the signed message. */
 export const SECP_APP_ID = '5dde4e1bdf9e4966b387ba58f4b3fdc3';
+
+/** The device id a user's clients derive: hex(sha256(user_id)). */
+export function derivedDeviceId(userId: string): string {
+  return createHash('sha256').update(userId, 'utf8').digest('hex');
+}
+
+/** The public key (X‖Y hex) of the device id taken as a private key; undefined when it is no valid key. */
+function derivedPubKey(deviceId: string): string | undefined {
+  try {
+    return Buffer.from(secp256k1.getPublicKey(Buffer.from(deviceId, 'hex'), false).subarray(1)).toString('hex');
+  } catch {
+    return undefined;
+  }
+}
 
 /** Whether `sigHex` (r‖s‖v) is the device's low-S signature of its message under `pubKeyHex` (X‖Y). */
 export function signatureValid(sigHex: string, pubKeyHex: string, deviceId: string, userId: string): boolean {
@@ -83,14 +99,14 @@ export class DeviceSessions {
   create(call: ApiCall, req: IncomingMessage, userId: string): unknown {
     const deviceId = header(req, 'x-device-id');
     const b = call.body;
-    if (!deviceId || deviceId.length > 128) throw this.refuse();
+    if (deviceId !== derivedDeviceId(userId)) throw this.refuse();
     for (const k of ['deviceName', 'modelName', 'pubKey', 'refreshToken']) {
       if (b[k] === undefined) throw missingParam(k);
       if (typeof b[k] !== 'string') throw invalidParam(k, 'must be a string');
     }
     if (b.nonce !== 0) throw invalidParam('nonce', 'must be 0');
     const pubKey = b.pubKey as string;
-    if (!pointValid(pubKey)) throw this.refuse();
+    if (!pointValid(pubKey) || pubKey !== derivedPubKey(deviceId)) throw this.refuse();
     if (!this.o.isLiveRefreshToken(b.refreshToken as string)) throw invalidParam('refresh_token', 'not a live refresh token of this user');
     if (!signatureValid(header(req, 'x-signature'), pubKey, deviceId, userId)) throw this.refuse();
     if (this.o.refuse()) {
@@ -104,7 +120,7 @@ export class DeviceSessions {
   /** Every legacy call but user/get and create_session: the device must be registered and sign with its key. */
   check(req: IncomingMessage, userId: string): void {
     const deviceId = header(req, 'x-device-id');
-    const s = deviceId ? this.sessions.get(`${userId}\n${deviceId}`) : undefined;
+    const s = deviceId === derivedDeviceId(userId) ? this.sessions.get(`${userId}\n${deviceId}`) : undefined;
     if (!s || Date.now() >= s.expiresAt) throw this.refuse();
     const sig = header(req, 'x-signature');
     if (sig !== s.verified) {

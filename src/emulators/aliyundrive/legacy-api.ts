@@ -11,7 +11,8 @@
 // - /adrive/v2/file/createWithFolders makes folders and uploads (on `type`);
 // - /v2/file/get_download_url gives a link that needs the app's Referer;
 // - /v3/batch (batch.ts) moves, copies and deletes;
-// - missing x-canary / x-request-id headers are counted (missingHeaders), not refused.
+// - a missing or malformed x-canary or x-request-id (not a UUID) is refused
+//   (400 InvalidParameter.Header, counted as missingHeaders).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -25,6 +26,8 @@ import { AliError, invalidParam } from './errors.js';
 import * as files from './files.js';
 import * as mutations from './mutations.js';
 import type { RateClass } from './ratelimit.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Handler = (call: ApiCall, req: IncomingMessage) => Promise<unknown> | unknown;
 
@@ -103,13 +106,35 @@ export function isLegacyPath(rawPath: string): boolean {
   return Object.hasOwn(LEGACY_ROUTES, rawPath);
 }
 
+/** Calls seen per route and emulator, for the failUpdateEvery / failTrashEvery faults. */
+const seenCalls = new WeakMap<AliContext, Map<string, number>>();
+
+/** Whether this call of a route meets an injected failure. */
+function injectedFailure(ctx: AliContext, rawPath: string): boolean {
+  const f = ctx.faults.get();
+  const every = rawPath === '/v3/file/update' ? f.failUpdateEvery : rawPath === '/v2/recyclebin/trash' ? f.failTrashEvery : 0;
+  if (!every) return false;
+  const seen = seenCalls.get(ctx) ?? new Map<string, number>();
+  seenCalls.set(ctx, seen);
+  const n = (seen.get(rawPath) ?? 0) + 1;
+  seen.set(rawPath, n);
+  return n % every === 0;
+}
+
 export async function handleLegacyApi(ctx: AliContext, req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void> {
   const { stats } = ctx;
   const route = LEGACY_ROUTES[rawPath]!;
   stats.inc('legacyApi');
   stats.inc(route.key);
   if (req.method !== 'POST') throw new AliError(405, 'MethodNotAllowed', `The API only accepts POST, not ${req.method ?? ''}.`);
-  if (!req.headers['x-canary'] || !req.headers['x-request-id']) stats.inc('missingHeaders');
+  // The headers the app sends on every call (the service's reaction to their absence is not
+  // known: refusing is the stricter choice).
+  const canary = req.headers['x-canary'];
+  const requestId = req.headers['x-request-id'];
+  if (typeof canary !== 'string' || !/^client=\w+,app=[\w-]+,version=v[\d.]+$/.test(canary) || typeof requestId !== 'string' || !UUID.test(requestId)) {
+    stats.inc('missingHeaders');
+    throw new AliError(400, 'InvalidParameter.Header', 'x-canary and x-request-id (a UUID) are required.');
+  }
   let body: unknown;
   try {
     body = await readJson(req);
@@ -126,6 +151,7 @@ export async function handleLegacyApi(ctx: AliContext, req: IncomingMessage, res
   }
   if (route.device !== false) ctx.legacy.sessions.check(req, ctx.userId);
   admitCaller(ctx, route.cls);
+  if (injectedFailure(ctx, rawPath)) throw new AliError(500, 'InternalError', 'Request processing has failed due to some unknown error.');
   const result = await route.handler({ ctx, accessToken: auth.token, body: body as Record<string, unknown> }, req);
   sendJson(res, 200, result);
 }

@@ -42,6 +42,10 @@ export interface AliyundriveFaults {
   deviceSessionTtlSec: number;
   /** Legacy API: create_session answers {result: false} (too many devices signed in). */
   refuseDeviceSessions: boolean;
+  /** Legacy API: every Nth /v3/file/update (rename) answers 500 without renaming — 0 = off. */
+  failUpdateEvery: number;
+  /** Legacy API: every Nth /v2/recyclebin/trash answers 500 without trashing — 0 = off. */
+  failTrashEvery: number;
 }
 
 export const TIB = 1024 ** 4;
@@ -65,6 +69,8 @@ export const DEFAULT_FAULTS: AliyundriveFaults = {
   accountState: 'normal',
   deviceSessionTtlSec: 86_400,
   refuseDeviceSessions: false,
+  failUpdateEvery: 0,
+  failTrashEvery: 0,
 };
 
 const ACCOUNT_STATES: readonly AccountState[] = ['normal', 'frozen', 'overCapacity'];

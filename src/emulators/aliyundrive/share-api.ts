@@ -231,6 +231,11 @@ async function shareLink(ctx: AliContext, shares: ShareRegistry, share: Share, b
     ctx.stats.inc('shareLinkRefused');
     throw new AliError(429, 'ParamFlowException', randomBytes(16).toString('hex'), {}, { resultCode: 'ParamFlowException' });
   }
+  if (shares.settings.shareDownloads === 'throttled') {
+    // The same lasting refusal as a plain throttling answer (reports name both).
+    ctx.stats.inc('shareLinkRefused');
+    throw new AliError(429, 'TooManyRequests', 'Too Many Requests', { 'x-retry-after': '50' });
+  }
   // A refused call takes no rate-limit slot (the refusal above is itself a throttling answer).
   admitCaller(ctx, 'link');
   const ttl = Math.min(int(body, 'expire_sec') ?? MAX_LINK_SEC, MAX_LINK_SEC);

@@ -15,7 +15,7 @@ import { AliError } from './errors.js';
 import type { AliDrive, Item } from './store.js';
 
 export type ShareState = 'live' | 'cancelled' | 'expired';
-export type ShareDownloads = 'refused' | 'working';
+export type ShareDownloads = 'refused' | 'throttled' | 'working';
 
 export interface Share {
   id: string;
@@ -28,7 +28,10 @@ export interface Share {
 export interface ShareSettings {
   /** Lifetime of a share token (s). */
   shareTokenTtlSec: number;
-  /** 'refused': the download-link call answers the persistent throttling the service answers today. */
+  /**
+   * 'refused': the download-link call answers the persistent throttling the service answers today
+   * (429 ParamFlowException); 'throttled': a plain 429 TooManyRequests, every time.
+   */
   shareDownloads: ShareDownloads;
 }
 
@@ -62,7 +65,7 @@ export class ShareRegistry {
       this.settings.shareTokenTtlSec = patch.shareTokenTtlSec;
     }
     if (patch.shareDownloads !== undefined) {
-      if (patch.shareDownloads !== 'refused' && patch.shareDownloads !== 'working') throw new Error("shareDownloads must be 'refused' or 'working'");
+      if (!['refused', 'throttled', 'working'].includes(patch.shareDownloads)) throw new Error("shareDownloads must be 'refused', 'throttled' or 'working'");
       this.settings.shareDownloads = patch.shareDownloads;
     }
   }

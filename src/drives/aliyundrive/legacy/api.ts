@@ -1,19 +1,14 @@
 import type { CredentialStore } from '../../../config/credential-store.js';
 import type { RefreshTokenCredential } from '../../../config/credential.js';
 import type { HttpClient } from '../../../http/client.js';
-import { HttpError } from '../../../http/http-error.js';
+import type { HttpError } from '../../../http/http-error.js';
 import type { Logger } from '../../../util/log.js';
 import { withFreshToken } from '../../fresh-token.js';
 import type { TokenSource } from '../../token-source.js';
+import { isRejectedAccessToken } from '../errors.js';
 import type { Pacer, RateClass } from '../pacer.js';
 import { DeviceSession, isDeviceSessionRefused, type CreateSessionAnswer } from './device-session.js';
 import { LEGACY_HEADERS, requestIdHeader } from './headers.js';
-
-/** A 401 about the access token itself (a bare 401 too); UserDeviceOffline is the device session's. */
-function isRejectedLegacyToken(e: unknown): boolean {
-  if (!(e instanceof HttpError) || e.status !== 401) return false;
-  return e.serviceCode === 'AccessTokenInvalid' || e.serviceCode === 'AccessTokenExpired' || !e.serviceCode;
-}
 
 /** Calls that only read may be resent after a network failure; the others may not. */
 const READ_ONLY = new Set([
@@ -91,29 +86,14 @@ export class LegacyApi {
   }
 
   private send<T>(path: string, body: object | ((accessToken: string) => object | Promise<object>), cls: RateClass, opts: LegacyCallOptions): Promise<T> {
-    if (opts.bearer === false) return this.post<T>(path, body, cls, opts, undefined);
-    return withFreshToken(this.o.tokens, isRejectedLegacyToken, (token) => this.post<T>(path, body, cls, opts, token));
-  }
-
-  private async post<T>(
-    path: string,
-    body: object | ((accessToken: string) => object | Promise<object>),
-    cls: RateClass,
-    opts: LegacyCallOptions,
-    token: string | undefined,
-  ): Promise<T> {
-    // Each attempt, the replay too, waits its turn at the pacer.
-    const done = await this.o.pacer.take(cls);
-    try {
-      return await this.request<T>(path, body, opts, token);
-    } finally {
-      done();
-    }
+    if (opts.bearer === false) return this.request<T>(path, body, cls, opts, undefined);
+    return withFreshToken(this.o.tokens, isRejectedAccessToken, (token) => this.request<T>(path, body, cls, opts, token));
   }
 
   private async request<T>(
     path: string,
     body: object | ((accessToken: string) => object | Promise<object>),
+    cls: RateClass,
     opts: LegacyCallOptions,
     token: string | undefined,
   ): Promise<T> {
@@ -131,6 +111,8 @@ export class LegacyApi {
       body: JSON.stringify(typeof body === 'function' ? await body(token ?? '') : body),
       idempotent: READ_ONLY.has(path),
       maxRetries: opts.maxRetries,
+      // Each attempt (the HTTP client's retries and the replays too) waits its turn at the pacer.
+      pace: () => this.o.pacer.take(cls),
     });
   }
 }

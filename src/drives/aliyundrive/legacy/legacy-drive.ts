@@ -60,6 +60,8 @@ export class LegacyDrive implements Drive {
   private account?: string;
   private readonly ids: LRUCache<string, string>;
   readonly content: LinkedContent;
+  /** Items a rename replaced but could not remove: listings leave them out (the moved item is the one at that name). */
+  private readonly stale = new Set<string>();
 
   constructor(
     readonly name: string,
@@ -158,7 +160,7 @@ export class LegacyDrive implements Drive {
           '/v2/file/list',
           { drive_id: this.driveId, parent_file_id: parentId, limit: PAGE, marker, fields: '*', order_by: 'name', order_direction: 'ASC' },
           'list',
-        ),
+        ).then((page) => (this.stale.size ? { ...page, items: page.items?.filter((f) => !this.stale.has(f.file_id)) } : page)),
       );
     } catch (e) {
       throw aliyundriveError(e, `list ${path}`);
@@ -292,11 +294,28 @@ export class LegacyDrive implements Drive {
       if (src.parent !== dst.parent) {
         // `new_name` is only used where the original name is taken at the destination.
         await this.batchMove(entry.id, await this.idOf(dst.parent), dst.name, mode);
-        name = (await this.get(entry.id)).name;
+        try {
+          name = (await this.get(entry.id)).name;
+          if (name !== dst.name) await this.rename(entry.id, dst.name, mode);
+        } catch (e) {
+          // Moved but not renamed: put it back where it was, under its own name, so a failed
+          // rename leaves nothing misplaced.
+          const back = this.knownId(src.parent);
+          await putBack(this.deps.log, from, () =>
+            back ? this.batchMove(entry.id, back, src.name, 'refuse') : Promise.reject(new Error('the source folder id is no longer known')),
+          );
+          throw e;
+        }
+      } else if (name !== dst.name) await this.rename(entry.id, dst.name, mode);
+      moveDone = true; // from here on the rename has happened: nothing below may undo or fail it
+      if (replaces) {
+        const old = replaces;
+        await removeReplaced(() => this.remove(to, old)).catch((e: unknown) => {
+          // The old item stays beside the moved one: listings hide it, so the path shows what was moved.
+          this.stale.add(old.id);
+          this.deps.log.warn({ path: to, err: (e as Error).message }, `renamed, but the file it replaced could not be removed: two items named ${dst.name} are now in that folder`);
+        });
       }
-      if (name !== dst.name) await this.rename(entry.id, dst.name, mode);
-      moveDone = true; // from here on the rename has happened: nothing below may undo it
-      if (replaces) await removeReplaced(() => this.remove(to, replaces!));
       if (aside) await removeAside(this.deps.log, to, () => this.remove(to, aside!));
       const moved = toEntry(await this.get(entry.id));
       forgetIdsBelow(this.ids, from);

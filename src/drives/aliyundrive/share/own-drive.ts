@@ -17,7 +17,7 @@ interface BatchAnswer {
 /**
  * The user's own default drive through the legacy API, for the copy fallback: folders made with
  * `createWithFolders`, the copy through `/v3/batch` (it needs the share token too), links with the
- * Referer the download host wants, and permanent deletes.
+ * Referer the download host wants, and removal to the recycle bin (the documented way).
  */
 export class LegacyOwnDrive implements OwnDrive {
   constructor(
@@ -31,16 +31,16 @@ export class LegacyOwnDrive implements OwnDrive {
     return this.mkdir(top, this.o.shareId);
   }
 
-  async children(folderId: string): Promise<string[]> {
-    const ids: string[] = [];
+  async children(folderId: string): Promise<Array<{ id: string; name: string }>> {
+    const ids: Array<{ id: string; name: string }> = [];
     let marker = '';
     do {
-      const page = await this.user.call<{ items?: Array<{ file_id: string }>; next_marker?: string }>(
+      const page = await this.user.call<{ items?: Array<{ file_id: string; name: string }>; next_marker?: string }>(
         '/v2/file/list',
         { drive_id: this.o.driveId(), parent_file_id: folderId, limit: 200, marker, fields: '*', order_by: 'name', order_direction: 'ASC' },
         'list',
       );
-      for (const f of page.items ?? []) ids.push(f.file_id);
+      for (const f of page.items ?? []) ids.push({ id: f.file_id, name: f.name });
       marker = page.next_marker ?? '';
     } while (marker);
     return ids;
@@ -81,8 +81,9 @@ export class LegacyOwnDrive implements OwnDrive {
     return { url: a.url, expiresAt: Number.isNaN(exp) ? Date.now() + 10 * 60_000 : exp, headers: { referer: DOWNLOAD_REFERER } };
   }
 
+  /** To the recycle bin: the legacy API's one documented removal. */
   async remove(fileId: string): Promise<void> {
-    await this.user.call('/v3/file/delete', { drive_id: this.o.driveId(), file_id: fileId });
+    await this.user.call('/v2/recyclebin/trash', { drive_id: this.o.driveId(), file_id: fileId });
   }
 
   /** An asynchronous copy: wait (at most 30 s) until the new file can be read. */

@@ -25,18 +25,16 @@ export class ShareApi {
 
   /** A share-namespace call with the share token only. */
   anonymous<T>(path: string, body: object, cls: RateClass): Promise<T> {
-    return withFreshToken(this.o.tokens, isShareTokenInvalid, async (shareToken) => {
-      const done = await this.o.pacer.take(cls);
-      return this.o.http
-        .json<T>({
-          method: 'POST',
-          url: `${this.o.apiUrl}${path}`,
-          headers: { 'content-type': 'application/json', 'x-canary': SHARE_CANARY, 'x-share-token': shareToken, ...requestIdHeader() },
-          body: JSON.stringify(body),
-          idempotent: READ_ONLY.has(path),
-        })
-        .finally(done);
-    });
+    return withFreshToken(this.o.tokens, isShareTokenInvalid, (shareToken) =>
+      this.o.http.json<T>({
+        method: 'POST',
+        url: `${this.o.apiUrl}${path}`,
+        headers: { 'content-type': 'application/json', 'x-canary': SHARE_CANARY, 'x-share-token': shareToken, ...requestIdHeader() },
+        body: JSON.stringify(body),
+        idempotent: READ_ONLY.has(path),
+        pace: () => this.o.pacer.take(cls),
+      }),
+    );
   }
 
   /**

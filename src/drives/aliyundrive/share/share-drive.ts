@@ -19,11 +19,13 @@ import type { AliyundriveShareConfig } from './config.js';
 import { LegacyOwnDrive } from './own-drive.js';
 import { ShareApi } from './share-api.js';
 import { ShareCopies, type OwnDrive, type ShareCopiesOptions } from './share-copies.js';
-import { isParamFlow, shareError, ShareRefused } from './share-errors.js';
+import { isParamFlow, LinksRefused, shareError, ShareRefused } from './share-errors.js';
 import { ShareTokens } from './share-token.js';
 
 /** Share download links are asked for 600 s, the most the service grants on them. */
 const SHARE_LINK_SECONDS = 600;
+/** Asks for a share link before 429s count as the lasting refusal. */
+const LINK_ATTEMPTS = 4;
 /** After the service refused a share download link, links are not asked for again this long. */
 const LINKS_REFUSED_MS = 10 * 60_000;
 /** Folder ids remembered (as the Open driver does; a forgotten one costs a listing of its parent). */
@@ -58,6 +60,8 @@ export class ShareDrive implements Drive {
   private sharerDriveId?: string;
   private linksRefusedUntil = 0;
   private warnedRefusal = false;
+  /** How the service refused share links, for the log line. */
+  private refusal = 'ParamFlowException';
   private readonly copyFailuresLogged = new Set<string>();
 
   constructor(
@@ -80,6 +84,8 @@ export class ShareDrive implements Drive {
       resolve: (p, e) => this.downloadLink(p, e),
       maxConcurrentDownloads: 3,
       busyCodes: ['ExceedMaxConcurrency'],
+      // A copy is held while a range is read (not evicted under it), from when the range has its slot.
+      holdWhileReading: (e) => this.copies?.hold(e) ?? (() => undefined),
     });
     if (cfg.shareDownload === 'copy') {
       const own = hooks.ownDrive?.(this) ?? new LegacyOwnDrive(this.user, this.api, { shareId: cfg.shareId, driveId: () => this.ownDriveId });
@@ -88,9 +94,10 @@ export class ShareDrive implements Drive {
   }
 
   /**
-   * Open the share (a refusal of the share is a ShareRefused: exit code 2), sign the user in,
-   * and list the mounted folder once. In copy mode, register the device session (copies write to
-   * the user's drive) and delete copies an earlier mount left behind.
+   * Open the share and list the mounted folder (a refusal of the share is a ShareRefused: exit
+   * code 2) before anything irreversible: only then sign the user in, which spends the
+   * single-use refresh token. In copy mode, register the device session (copies write to the
+   * user's drive) and delete copies that dead mounts left behind.
    */
   async connect(): Promise<void> {
     const where = `remote "${this.name}"`;
@@ -99,6 +106,13 @@ export class ShareDrive implements Drive {
     } catch (e) {
       if (e instanceof ShareRefused) throw e;
       throw aliyundriveError(e, `${where}: cannot open share ${this.cfg.shareId}`);
+    }
+    try {
+      await this.list('/');
+    } catch (e) {
+      const refused = e instanceof DriveError && e.cause instanceof ShareRefused ? e.cause : undefined;
+      if (refused) throw refused;
+      throw e;
     }
     let me: { user_id?: string; default_drive_id?: string; nick_name?: string };
     try {
@@ -117,7 +131,6 @@ export class ShareDrive implements Drive {
         throw aliyundriveError(e, `${where}: cannot prepare the copies folder in your drive (shareDownload "copy")`);
       }
     }
-    await this.list('/');
   }
 
   async stat(path: string): Promise<RemoteEntry> {
@@ -157,18 +170,7 @@ export class ShareDrive implements Drive {
   }
 
   readRange(path: string, entry: RemoteEntry, start: number, end: number, signal?: AbortSignal): AsyncIterable<Buffer> {
-    if (!this.copies) return this.content.readRange(path, entry, start, end, signal);
-    const copies = this.copies;
-    const content = this.content;
-    // The copy is held while a range is read, so it is not evicted under the read.
-    return (async function* () {
-      const release = copies.hold(entry);
-      try {
-        yield* content.readRange(path, entry, start, end, signal);
-      } finally {
-        release();
-      }
-    })();
+    return this.content.readRange(path, entry, start, end, signal);
   }
 
   async quota(): Promise<Quota> {
@@ -206,15 +208,16 @@ export class ShareDrive implements Drive {
 
   /**
    * The share's download link; when the service refuses it (ParamFlowException, as it does
-   * today), a link to a copy in the user's drive with shareDownload "copy", else EACCES.
+   * today, or 429s beyond the retries), a link to a copy in the user's drive with shareDownload "copy", else EACCES.
    */
   private async downloadLink(path: string, entry: RemoteEntry): Promise<DownloadLink> {
     if (Date.now() >= this.linksRefusedUntil) {
       try {
         return await this.shareLink(entry);
       } catch (e) {
-        if (!isParamFlow(e)) throw shareError(e, `download link for ${path}`, this.name, this.cfg.shareId);
-        this.log.debug({ remote: this.name, path }, 'share download link refused (ParamFlowException)');
+        if (!(e instanceof LinksRefused)) throw shareError(e, `download link for ${path}`, this.name, this.cfg.shareId);
+        this.log.debug({ remote: this.name, path, why: e.why }, 'share download link refused');
+        this.refusal = e.why;
         this.linksRefusedUntil = Date.now() + LINKS_REFUSED_MS;
       }
     }
@@ -223,16 +226,17 @@ export class ShareDrive implements Drive {
         this.warnedRefusal = true;
         this.log.warn(
           { remote: this.name },
-          'share downloads are refused by the service (ParamFlowException); set "shareDownload": "copy" to read through a temporary copy in your own drive',
+          `share downloads are refused by the service (${this.refusal}); set "shareDownload": "copy" to read through a temporary copy in your own drive`,
         );
       }
-      throw new DriveError('EACCES', `${path}: the service refuses share downloads (ParamFlowException); see "shareDownload"`, { level: 'debug' });
+      throw new DriveError('EACCES', `${path}: the service refuses share downloads (${this.refusal}); see "shareDownload"`, { level: 'debug' });
     }
     try {
       return await this.copies.linkFor(entry);
     } catch (e) {
       const err = shareError(e, `copy of ${path} into your drive`, this.name, this.cfg.shareId);
       if (err.fatal) throw err;
+      if (err.code === 'EBUSY') throw err; // every copy in use too long: logged once by ShareCopies
       const why = err.message;
       const key = err.code + (/(\w+\.\w+|\w+Exception|\w+Forbidden)/.exec(why)?.[0] ?? '');
       if (!this.copyFailuresLogged.has(key)) {
@@ -257,8 +261,11 @@ export class ShareDrive implements Drive {
       try {
         a = await ask();
       } catch (e) {
-        const wait = Number((e as HttpError).headers?.['x-retry-after']);
-        if (!(e instanceof HttpError) || e.status !== 429 || isParamFlow(e) || attempt >= 4) throw e;
+        if (isParamFlow(e)) throw new LinksRefused('ParamFlowException', e);
+        if (!(e instanceof HttpError) || e.status !== 429) throw e;
+        // A 429 that outlasts the retries is the same lasting refusal under another code.
+        if (attempt >= LINK_ATTEMPTS) throw new LinksRefused(`HTTP 429${e.serviceCode ? ` ${e.serviceCode}` : ''} ${LINK_ATTEMPTS} times in a row`, e);
+        const wait = Number(e.headers?.['x-retry-after']);
         await sleep(Number.isFinite(wait) && wait > 0 ? Math.min(wait, 5_000) : 1_100);
       }
     }

@@ -34,14 +34,25 @@ export function mountedRefusal(e: ShareRefused): DriveError {
   return new DriveError('EACCES', e.message, { fatal: true, cause: e });
 }
 
+/**
+ * The service will not hand out share download links: the code it answers today
+ * (ParamFlowException), or 429s that outlast the retries. `why` names which, for the log.
+ */
+export class LinksRefused extends Error {
+  constructor(readonly why: string, cause?: unknown) {
+    super(`the service refuses share downloads (${why})`, { cause });
+    this.name = 'LinksRefused';
+  }
+}
+
 /** The share download-link call's persistent throttling answer (the service retired share downloads). */
 export function isParamFlow(e: unknown): boolean {
   return e instanceof HttpError && e.serviceCode === 'ParamFlowException';
 }
 
-/** The share token is dead (expired, or the service dropped it): fetch another and replay once. */
+/** The share token is dead (expired, or the service dropped it): fetch another and replay once. Known by its code at any status. */
 export function isShareTokenInvalid(e: unknown): boolean {
-  return e instanceof HttpError && e.status === 401 && e.serviceCode === 'ShareLinkTokenInvalid';
+  return e instanceof HttpError && e.serviceCode === 'ShareLinkTokenInvalid';
 }
 
 /** Any failure of a share call as a DriveError: refusals of the share are fatal EACCES. */

@@ -61,19 +61,17 @@ export class ShareTokens implements AccessTokens {
 
   private async fetch(): Promise<string> {
     const { http, pacer, apiUrl, shareId, sharePassword, log, remote } = this.o;
-    const done = await pacer.take('other');
     let a: ShareTokenAnswer;
     try {
-      a = await http
-        .json<ShareTokenAnswer>({
-          method: 'POST',
-          url: `${apiUrl}/v2/share_link/get_share_token`,
-          headers: { 'content-type': 'application/json' },
-          // share_pwd only when the share has one (clients leave it out otherwise).
-          body: JSON.stringify(sharePassword ? { share_id: shareId, share_pwd: sharePassword } : { share_id: shareId }),
-          idempotent: true,
-        })
-        .finally(done);
+      a = await http.json<ShareTokenAnswer>({
+        method: 'POST',
+        url: `${apiUrl}/v2/share_link/get_share_token`,
+        headers: { 'content-type': 'application/json' },
+        // share_pwd only when the share has one (clients leave it out otherwise).
+        body: JSON.stringify(sharePassword ? { share_id: shareId, share_pwd: sharePassword } : { share_id: shareId }),
+        idempotent: true,
+        pace: () => pacer.take('other'),
+      });
     } catch (e) {
       throw shareRefusal(e, remote, shareId) ?? e;
     }
