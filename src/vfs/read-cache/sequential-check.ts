@@ -7,6 +7,12 @@ interface Hasher {
   matches(): boolean;
 }
 
+/**
+ * Bytes kept aside for reads ahead of an unread gap. The kernel has at most its read-ahead
+ * window (16 MiB) in flight; a handle that jumps further ahead than this is not reading in order.
+ */
+const MAX_AHEAD_BYTES = 16 << 20;
+
 /** A read of this handle between its start and its answer. */
 interface InFlight {
   pos: number;
@@ -21,12 +27,17 @@ interface InFlight {
  * the reader are hashed in file order, and once the whole file was read the digest must match.
  * The kernel's read-ahead sends several reads at once, and they complete out of order: a read
  * whose bytes lie ahead of the hashed position waits (before it answers, so no copy of libfuse's
- * buffer is kept) for the read in flight that covers the gap. With no such read the handle is
- * not reading the file in order and is not checked.
+ * buffer is kept) for the read in flight that covers the gap. libfuse's threads may also hand
+ * the reads over out of order, so a read ahead of a gap nobody reads yet is copied aside (rare,
+ * bounded) until the gap is read; past the bound the handle is not reading the file in order
+ * and is not checked.
  */
 export class SequentialCheck {
   private hashed = 0;
   private readonly inflight = new Set<InFlight>();
+  /** Copies of reads that arrived ahead of a gap no read was covering yet, by position. */
+  private ahead: { pos: number; bytes: Buffer }[] = [];
+  private aheadBytes = 0;
   private abandoned = false;
   /** Set once the whole file was hashed: whether it matched. */
   result?: boolean;
@@ -65,22 +76,59 @@ export class SequentialCheck {
   /** `buf` holds the bytes [r.pos, r.pos + buf.length) about to be handed over. False: the file is complete and its hash differs. */
   async observe(r: InFlight, buf: Buffer): Promise<boolean> {
     try {
-      while (!this.abandoned && r.pos > this.hashed) {
+      while (!this.abandoned && this.result === undefined && r.pos > this.hashed) {
         const gap = [...this.inflight].find((o) => o !== r && o.pos <= this.hashed && this.hashed < o.end);
-        if (!gap) this.abandoned = true; // a hole nobody is reading: not an in-order read of the file
-        else await gap.done;
+        if (gap) {
+          await gap.done;
+          continue;
+        }
+        // Nobody reads the gap yet: keep a copy until somebody does (or give up past the bound).
+        if (this.aheadBytes + buf.length > MAX_AHEAD_BYTES) this.abandon();
+        else {
+          this.ahead.push({ pos: r.pos, bytes: Buffer.from(buf) });
+          this.aheadBytes += buf.length;
+        }
+        return true;
       }
       if (this.abandoned || this.result !== undefined) return this.result !== false;
-      const end = r.pos + buf.length;
-      if (end > this.hashed) {
-        this.hasher.update(buf.subarray(this.hashed - r.pos));
-        this.hashed = end;
+      this.hash(r.pos, buf);
+      this.drainAhead();
+      if (this.hashed >= this.size) {
+        this.result = this.hasher.matches();
+        this.dropAhead();
       }
-      if (this.hashed >= this.size) this.result = this.hasher.matches();
       return this.result !== false;
     } finally {
       this.cancel(r);
     }
+  }
+
+  private hash(pos: number, buf: Buffer): void {
+    const end = pos + buf.length;
+    if (pos > this.hashed || end <= this.hashed) return;
+    this.hasher.update(buf.subarray(this.hashed - pos));
+    this.hashed = end;
+  }
+
+  /** Copies that now continue the hashed bytes are hashed; those wholly behind are let go. */
+  private drainAhead(): void {
+    while (this.ahead.length > 0) {
+      const next = this.ahead.find((p) => p.pos <= this.hashed);
+      if (!next) return;
+      this.ahead.splice(this.ahead.indexOf(next), 1);
+      this.aheadBytes -= next.bytes.length;
+      this.hash(next.pos, next.bytes);
+    }
+  }
+
+  private abandon(): void {
+    this.abandoned = true;
+    this.dropAhead();
+  }
+
+  private dropAhead(): void {
+    this.ahead = [];
+    this.aheadBytes = 0;
   }
 }
 
