@@ -117,6 +117,8 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   const journal = vfs.journal;
   await journal?.dropTemporaries();
   const leftBehind = journal ? await journal.scan() : undefined;
+  // Held before the mount serves: a program must not write a path recovery is about to commit.
+  const recoveryHold = leftBehind && hasWork(leftBehind) ? vfs.holdForRecovery(leftBehind.records.map((r) => r.record.path)) : undefined;
   const mounted = await mountFuse(
     ops,
     {
@@ -139,13 +141,25 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
   const recovered: { running: boolean; files: RecoveredFile[] } = { running: false, files: [] };
   const recovery = journal && leftBehind && hasWork(leftBehind)
     ? (recovered.running = true,
-      recoverStaged({ drive: remote.drive, journal, log }, { committed: (p, e) => vfs.learnCommitted(p, e) }, leftBehind)
+      recoverStaged(
+        { drive: remote.drive, journal, log },
+        {
+          committed: (p, e) => {
+            vfs.learnCommitted(p, e);
+            recoveryHold?.done(p);
+          },
+        },
+        leftBehind,
+      )
         .then((files) => {
           recovered.files = files;
           log.info({ files: files.length, outcomes: countOutcomes(files) }, 'recovery after a crash finished');
         })
         .catch((e: unknown) => log.error({ err: (e as Error).message }, `recovery after a crash failed: ${(e as Error).message}`))
-        .finally(() => (recovered.running = false)))
+        .finally(() => {
+          recovered.running = false;
+          recoveryHold?.all();
+        }))
     : undefined;
   const status = await serveStatus(mounted.mountpoint, () => statusReport(spec, mounted.mountpoint, cacheDir, vfs, recovered), log).catch((e: unknown) => {
     log.warn({ err: (e as Error).message }, `drivemount status will not reach this mount: ${(e as Error).message}`);

@@ -98,6 +98,8 @@ export class Vfs {
   private readonly handles = new Map<number, Handle>();
   /** Files removed while open, by the hidden name libfuse keeps them under until the last close. */
   private readonly unlinkedOpen = new UnlinkedOpenFiles();
+  /** Paths mount-time recovery has still to commit: changes to them wait (holdForRecovery). */
+  private readonly recovering = new Map<string, Promise<void>>();
   private nextHandle = 1;
   private quotaCache?: { at: number; value: Promise<Quota> };
   /** Applies the drive's change feed to the caches (drives that have one, when polling is on). */
@@ -143,6 +145,36 @@ export class Vfs {
   }
 
   /** A file committed outside the mount's own writes (recovery after a crash): listings must show it. */
+  /**
+   * Mount-time recovery is about to commit these paths (in the background, while the mount
+   * serves): until each is done, changes through the mount to that path (open for writing,
+   * create, truncate, unlink, rename from or onto it) wait, so neither overwrites the other.
+   * Returns the release of one path; releasing every path ends the wait for all.
+   */
+  holdForRecovery(paths: readonly string[]): { done(path: string): void; all(): void } {
+    const releases = new Map<string, () => void>();
+    for (const p of paths) {
+      if (this.recovering.has(p)) continue;
+      let release!: () => void;
+      this.recovering.set(p, new Promise<void>((r) => (release = r)));
+      releases.set(p, () => {
+        this.recovering.delete(p);
+        release();
+      });
+    }
+    return {
+      done: (p) => releases.get(p)?.(),
+      all: () => {
+        for (const r of releases.values()) r();
+      },
+    };
+  }
+
+  private async afterRecovery(...paths: string[]): Promise<void> {
+    if (this.recovering.size === 0) return;
+    for (const p of paths) await this.recovering.get(p);
+  }
+
   learnCommitted(path: string, entry: RemoteEntry): void {
     if (this.staged.get(path)) return; // open here: its own commit decides
     this.metadata.put(path, entry);
@@ -193,6 +225,7 @@ export class Vfs {
     if (flags.write || flags.truncate) {
       this.requireWritable();
       checkNewName(path); // writing a name that stands for several byte strings could overwrite the wrong file
+      await this.afterRecovery(path);
     }
     const unlinked = this.unlinkedOpen.get(path);
     if (unlinked) return this.reopenUnlinked(path, unlinked, flags);
@@ -215,6 +248,7 @@ export class Vfs {
     this.staged.writer().checkName(path);
     const parent = await this.metadata.lookup(splitPath(path).parent);
     if (!parent.isDir) throw new DriveError('ENOTDIR', `${splitPath(path).parent} is not a folder`);
+    await this.afterRecovery(path);
     await this.ns.assertAbsent(path);
     return this.addHandle({ kind: 'staged', file: await this.staged.open(path, undefined, true) });
   }
@@ -342,6 +376,7 @@ export class Vfs {
     checkNameLength(path);
     // libfuse removing the hidden name at the last close: the file is gone from the service already.
     if (this.unlinkedOpen.forget(path)) return;
+    await this.afterRecovery(path);
     return this.ns.unlink(path);
   }
 
@@ -353,6 +388,7 @@ export class Vfs {
     // such a name that exists is an ordinary rename.
     if (isHideRename(from, to) && this.isOpen(from) && !(await this.exists(to))) return this.unlinkWhileOpen(from, to);
     this.refuseWhileHoldingUnlinkedOpen(to);
+    await this.afterRecovery(from, to);
     await this.ns.rename(from, to);
     this.renameReadHandles(from, to);
     this.unlinkedOpen.forgetBelow(to); // a folder replaced by the rename takes its hidden names along

@@ -202,3 +202,128 @@ test('write-back: a file closed (record complete) and then written again is no l
     await f.close();
   }
 });
+
+// ── review fixes: each of these failed before its fix ──
+
+test('write-back: the record stops calling the bytes complete before the rewrite returns (no polling: durable first)', async () => {
+  const f = await vfsOn(() => undefined, { journalRemote: 'mem', writeBackMs: 60_000 });
+  try {
+    const j = f.vfs.journal!;
+    const fh = await f.vfs.create('/r.txt');
+    await put(f.vfs, fh, 'version one');
+    await f.vfs.flush(fh);
+    await f.vfs.release(fh);
+    assert.equal((await j.scan()).records[0]?.record.complete, true, 'close() returned: the record is complete and on disk');
+    const fh2 = await f.vfs.open('/r.txt', W);
+    await put(f.vfs, fh2, 'v2', 0);
+    // Read at once: a crash right after the write returned finds this record.
+    const scan = await j.scan();
+    assert.equal(scan.records[0]?.record.complete, false, 'taken back before the bytes changed');
+    assert.equal(scan.records[0]?.record.upload, undefined, 'no session holds the rewritten bytes');
+    await f.vfs.release(fh2);
+  } finally {
+    await f.close();
+  }
+});
+
+test('closing one of two handles (a reader closing while a writer goes on) never marks the record complete; the last close does', async () => {
+  const f = await vfsOn(() => undefined, { journalRemote: 'mem', writeBackMs: 60_000 });
+  try {
+    const j = f.vfs.journal!;
+    const writer = await f.vfs.create('/big.iso');
+    await put(f.vfs, writer, 'first half ');
+    const reader = await f.vfs.open('/big.iso', { write: false, truncate: false });
+    await f.vfs.flush(reader);
+    await f.vfs.release(reader);
+    let scan = await until(() => j.scan(), (s) => s.records.length === 1, 'the record of /big.iso');
+    assert.equal(scan.records[0]!.record.complete, false, 'another handle is still open: the bytes may change yet');
+    const kept = await recoverStaged({ drive: new MemoryDrive(), journal: new Journal(f.cacheDir, 'mem', silentLogger), log: silentLogger }, {}, scan);
+    assert.deepEqual(kept.map((o) => o.outcome), ['kept-unclosed'], 'a crash now keeps the half file, it does not upload it');
+    await put(f.vfs, writer, 'second half', 'first half '.length);
+    await f.vfs.flush(writer);
+    await f.vfs.release(writer);
+    scan = await until(() => j.scan(), (s) => s.records[0]?.record.complete === true, 'complete after the last close');
+    assert.equal(scan.records[0]!.record.size, 'first half second half'.length);
+  } finally {
+    await f.close();
+  }
+});
+
+test('a staged copy that vanished while queued is never uploaded as an empty file: the upload fails and nothing reaches the service', async () => {
+  const f = await vfsOn(() => undefined, { journalRemote: 'mem', writeBackMs: 60_000 });
+  try {
+    const j = f.vfs.journal!;
+    const fh = await f.vfs.create('/gone.txt');
+    await put(f.vfs, fh, 'precious bytes');
+    await f.vfs.flush(fh);
+    await f.vfs.release(fh);
+    const [rec] = (await j.scan()).records;
+    await fs.rm(rec!.staged); // a cache cleaner, or the user freeing space
+    const again = await f.vfs.open('/gone.txt', { write: false, truncate: false });
+    await assert.rejects(f.vfs.fsync(again), 'fsync commits now: it must fail, not send 0 bytes');
+    assert.equal(f.drive.content('/gone.txt'), undefined, 'nothing was committed in its place');
+    await f.vfs.release(again).catch(() => undefined);
+  } finally {
+    await f.close();
+  }
+});
+
+test('recovery of two records of one path: the newest bytes take the name, the older become a conflict copy', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dm-journal-'));
+  const j = new Journal(dir, 'mem', silentLogger);
+  const drive = new MemoryDrive();
+  const older = await leftBehind(j, 'a.txt', 'older', { path: '/a.txt', state: 'failed' });
+  await new Promise((r) => setTimeout(r, 5));
+  const newer = await leftBehind(j, 'b-a.txt', 'newer', { path: '/a.txt' });
+  assert.ok(older !== newer);
+  // As readdir may give them: the older first.
+  const scan = await j.scan();
+  scan.records.sort((a, b) => (a.staged === older ? -1 : b.staged === older ? 1 : 0));
+  const out = await recoverStaged({ drive, journal: j, log: silentLogger }, { now: () => new Date('2026-12-02T10:20:30Z') }, scan);
+  assert.equal(drive.content('/a.txt')?.toString(), 'newer', JSON.stringify(out));
+  const copy = (await drive.list('/')).find((e) => e.name.includes('conflict'));
+  assert.ok(copy, `the older bytes are kept beside it: ${JSON.stringify(out)}`);
+  assert.equal(drive.content(`/${copy.name}`)?.toString(), 'older');
+});
+
+test('while mount-time recovery holds a path, writes, unlinks and renames of it wait for it; other paths do not', async () => {
+  const f = await vfsOn(() => undefined, { journalRemote: 'mem' });
+  try {
+    const hold = f.vfs.holdForRecovery(['/held.txt']);
+    let opened = false;
+    const waiting = f.vfs.create('/held.txt').then((fh) => {
+      opened = true;
+      return fh;
+    });
+    const other = await f.vfs.create('/free.txt'); // not held: goes at once
+    await f.vfs.release(other);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(opened, false, 'the held path waits for its recovery');
+    hold.done('/held.txt');
+    const fh = await waiting;
+    assert.equal(opened, true);
+    await f.vfs.release(fh);
+  } finally {
+    await f.close();
+  }
+});
+
+test('write-back queue limit: a queued file that is open again does not count, so its holder never waits for itself', async () => {
+  const f = await vfsOn(() => undefined, { journalRemote: 'mem', writeBackMs: 60_000, writeBackMaxBytes: 10 });
+  try {
+    const a = await f.vfs.create('/a.bin');
+    await put(f.vfs, a, 'twenty bytes of data');
+    await f.vfs.flush(a);
+    await f.vfs.release(a);
+    const again = await f.vfs.open('/a.bin', W); // the program keeps /a.bin open...
+    const b = await f.vfs.create('/b.bin');
+    await put(f.vfs, b, 'twenty more bytes....');
+    // ...and closes /b.bin: /a.bin cannot upload while open, so counting it would wait forever.
+    const closed = await Promise.race([f.vfs.flush(b).then(() => 'closed'), new Promise((r) => setTimeout(() => r('still waiting'), 3000))]);
+    assert.equal(closed, 'closed');
+    await f.vfs.release(b);
+    await f.vfs.release(again);
+  } finally {
+    await f.close();
+  }
+});

@@ -48,10 +48,14 @@ export class WriteBackQueue {
     },
   ) {}
 
-  /** Bytes waiting in the queue (files not yet committed), `except` left out. */
+  /**
+   * Bytes waiting in the queue (files not yet committed), `except` left out. A queued file open
+   * again does not count: it uploads only once closed, and its holder may be the very program
+   * waiting for room (counting it could make that program wait for itself).
+   */
   queuedBytes(except?: StagedFile): number {
     let n = 0;
-    for (const p of this.pending.values()) if (p.f !== except && p.f.hasUnsentChanges) n += p.f.size;
+    for (const p of this.pending.values()) if (p.f !== except && p.f.hasUnsentChanges && (p.running || p.f.handles === 0)) n += p.f.size;
     return n;
   }
 
