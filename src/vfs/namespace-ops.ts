@@ -3,6 +3,7 @@ import { DriveError } from '../util/errors.js';
 import type { MetadataCache } from './metadata-cache.js';
 import { splitPath } from './metadata-cache.js';
 import type { StagedFiles } from './write/staged-files.js';
+import type { StagedFile } from './write/staged-file.js';
 
 /** Folder and name operations: mkdir, rmdir, unlink, rename, utimens. */
 export class NamespaceOps {
@@ -51,6 +52,8 @@ export class NamespaceOps {
     if (to === from) return;
     if (to.startsWith(from + '/')) throw new DriveError('EINVAL', `cannot move ${from} into itself`);
     const open = this.staged.get(from);
+    if (open?.state === 'committing') await open.settled();
+    if (open && (await this.renameQueued(open, from, to))) return;
     if (open?.hasUnsentChanges) await this.staged.commit(open); // the file must exist remotely to be moved
     // An upload under way at the target must finish before the target is judged and replaced.
     await this.staged.get(to)?.settled();
@@ -74,6 +77,31 @@ export class NamespaceOps {
     this.metadata.childChanged(to);
     this.staged.rename(from, to);
     if (open) await this.staged.journalIdle(open); // its record names the new path before rename returns
+  }
+
+  /**
+   * Write-back: a file queued and never uploaded moves with its staged copy and record only, and
+   * goes up at its new name (rsync's write-then-rename needs no upload inside rename(2)). Only
+   * onto a free name: replacing a file the service holds stays a move of committed items.
+   */
+  private async renameQueued(open: StagedFile, from: string, to: string): Promise<boolean> {
+    if (open.remote || !open.hasUnsentChanges || open.detached || !this.staged.writeBack?.has(open)) return false;
+    if (this.staged.get(to)) return false;
+    const dst = await this.metadata.lookup(to).catch((e: unknown) => {
+      if (e instanceof DriveError && e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (dst) return false;
+    const parent = await this.metadata.lookup(splitPath(to).parent); // ENOENT when the folder is missing
+    if (!parent.isDir) throw new DriveError('ENOTDIR', `${splitPath(to).parent} is not a folder`);
+    await this.assertNoCaseTwin(to, from);
+    this.metadata.remove(from);
+    this.staged.rename(from, to);
+    this.metadata.put(to, open.entry());
+    this.metadata.childChanged(from);
+    this.metadata.childChanged(to);
+    await this.staged.journalIdle(open); // the record names the new path before rename returns
+    return true;
   }
 
   async utimens(path: string, mtimeMs: number): Promise<void> {

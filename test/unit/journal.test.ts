@@ -327,3 +327,25 @@ test('write-back queue limit: a queued file that is open again does not count, s
     await f.close();
   }
 });
+
+test('write-back: renaming a queued, never-uploaded file sends nothing inside rename; it goes up once, at the new name', async () => {
+  const f = await vfsOn(() => undefined, { journalRemote: 'mem', writeBackMs: 100 });
+  try {
+    const j = f.vfs.journal!;
+    const fh = await f.vfs.create('/.tmp.part');
+    await put(f.vfs, fh, 'rsync wrote this');
+    await f.vfs.flush(fh);
+    await f.vfs.release(fh);
+    await f.vfs.rename('/.tmp.part', '/final.txt');
+    assert.equal(f.count('upload'), 0, 'nothing uploaded inside rename(2)');
+    assert.equal((await j.scan()).records[0]?.record.path, '/final.txt', 'the record names the new path when rename returns');
+    assert.equal((await f.vfs.getattr('/final.txt')).size, 'rsync wrote this'.length);
+    await assert.rejects(f.vfs.getattr('/.tmp.part'), { code: 'ENOENT' });
+    await until(async () => f.drive.content('/final.txt')?.toString(), (v) => v === 'rsync wrote this', 'the upload at the new name');
+    assert.equal(f.count('upload'), 1, 'one upload, no move');
+    assert.equal(f.drive.content('/.tmp.part'), undefined);
+    await assert.rejects(f.vfs.rename('/final.txt', '/missing/x.txt'), { code: 'ENOENT' });
+  } finally {
+    await f.close();
+  }
+});
