@@ -1,5 +1,5 @@
 import { DRIVERS } from '../../src/drives/registry.js';
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs, mkdtempSync, readFileSync } from 'node:fs';
 import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,11 @@ import path from 'node:path';
 import { remoteSettingsFor, spawnEmulator, type EmulatorProcess } from '../../src/emulators/emulator-process.js';
 
 export const exec = promisify(execFile);
+
+// Each test process (the runner runs two files at once) gets a cache root of its own: a writable
+// mount holds its cache folder for itself, so two files mounting remote "od" at the same time
+// must not share the default one.
+process.env.XDG_CACHE_HOME = mkdtempSync(path.join(os.tmpdir(), 'drivemount-test-cache-'));
 export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 export const MiB = 1 << 20;
 
