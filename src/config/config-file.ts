@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { promises as fs, constants as fsc } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '../util/errors.js';
+import { writeDurably } from '../util/durable-file.js';
 import { currentHolder, formatHolder, holderAlive, parseHolder, type LockHolder } from './lock-holder.js';
 
 export interface ConfigFile {
@@ -47,29 +48,8 @@ export async function readConfig(file: string): Promise<ConfigFile> {
  * torn one: temp file (0600) in the same folder, fsync, rename, fsync the folder.
  */
 export async function writeConfigAtomic(file: string, cfg: ConfigFile): Promise<void> {
-  const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const fh = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
-  try {
-    await fh.writeFile(JSON.stringify(cfg, null, 2) + '\n');
-    await fh.chmod(0o600); // umask cannot widen it, but be explicit
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await fs.rename(tmp, file);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
-  const dh = await fs.open(dir, 'r');
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
-  }
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await writeDurably(file, JSON.stringify(cfg, null, 2) + '\n');
 }
 
 export interface LockOptions {

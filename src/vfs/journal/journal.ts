@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../util/log.js';
-import { syncDir, writeDurably } from './durable-file.js';
+import { syncDir, writeDurably } from '../../util/durable-file.js';
 import { DamagedRecord, parseRecord, RECORD_SUFFIX, type JournalRecord } from './record.js';
 
 /** A staging file name as StagingArea makes them: `<ms>-<8 hex>-<name>`. */

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import type { UploadSession } from '../../drives/types.js';
 import { DriveError } from '../../util/errors.js';
 import type { StagedFile } from '../write/staged-file.js';
-import { syncFile } from './durable-file.js';
+import { syncFile } from '../../util/durable-file.js';
 import type { Journal } from './journal.js';
 import type { RecordedState } from './record.js';
 

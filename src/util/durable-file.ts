@@ -5,17 +5,21 @@ import { randomBytes } from 'node:crypto';
 /**
  * Replace `file` with `data` so that after a crash or power cut it holds either the old or the
  * new text, never a mix: write a temporary file, fsync it, rename it over, fsync the folder.
- * Mode 0600: records may hold pre-authenticated upload URLs.
+ * Mode 0600 whatever the umask: what it holds may be secret (tokens, upload-session URLs).
  */
 export async function writeDurably(file: string, data: string): Promise<void> {
   const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  const fh = await fs.open(tmp, 'w', 0o600);
+  const fh = await fs.open(tmp, 'wx', 0o600);
   try {
     await fh.writeFile(data);
+    await fh.chmod(0o600);
     await fh.sync();
-  } finally {
+  } catch (e) {
     await fh.close();
+    await fs.rm(tmp, { force: true }); // a disk full mid-write leaves no half temporary behind
+    throw e;
   }
+  await fh.close();
   try {
     await fs.rename(tmp, file);
   } catch (e) {
