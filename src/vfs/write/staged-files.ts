@@ -167,12 +167,12 @@ export class StagedFiles {
     return false;
   }
 
-  /** The path was deleted or replaced: what is open there must not be uploaded any more. */
   /** Once the journal holds what the file's latest transition says (an unlink's record removal, a rename's new path). */
   async journalIdle(f: StagedFile): Promise<void> {
     await this.deps.journal?.journal.idle(f.stagingPath);
   }
 
+  /** The path was deleted or replaced: what is open there must not be uploaded any more. */
   detach(path: string): void {
     const f = this.files.get(path);
     if (!f) return;
