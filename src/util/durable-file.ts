@@ -30,20 +30,19 @@ export async function writeDurably(file: string, data: string): Promise<void> {
 }
 
 /** The folder's entries (a rename, a new name) reach the disk. */
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await fs.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+export function syncDir(dir: string): Promise<void> {
+  return syncOpened(dir, (fh) => fh.sync());
 }
 
 /** A file's bytes reach the disk (any descriptor's fsync flushes the file's dirty pages). */
-export async function syncFile(file: string): Promise<void> {
-  const fh = await fs.open(file, 'r');
+export function syncFile(file: string): Promise<void> {
+  return syncOpened(file, (fh) => fh.datasync());
+}
+
+async function syncOpened(p: string, sync: (fh: fs.FileHandle) => Promise<void>): Promise<void> {
+  const fh = await fs.open(p, 'r');
   try {
-    await fh.datasync();
+    await sync(fh);
   } finally {
     await fh.close();
   }

@@ -9,7 +9,7 @@ import { MemoryBudget } from './prefetch/memory-budget.js';
 import { DEFAULT_PREFETCH, Prefetcher, type PrefetchOptions } from './prefetch/prefetcher.js';
 import { FileReader } from './read-cache/file-reader.js';
 import type { ReadCache } from './read-cache/read-cache.js';
-import { forgettingWriter } from '../drives/content/forgetting-writer.js';
+import { withCacheDrops } from './read-cache/cache-dropping-drive.js';
 import type { StagedFile } from './write/staged-file.js';
 import { StagedFiles, type UploadFailure, type UploadProgress } from './write/staged-files.js';
 import { StagingArea } from './write/staging-area.js';
@@ -19,6 +19,7 @@ import { StagedJournal } from './journal/staged-journal.js';
 import { cacheRoot } from '../util/paths.js';
 import { checkFileSize, checkNameLength, checkNewName } from './posix-limits.js';
 import { isHideRename, UnlinkedOpenFiles, type UnlinkedOpen } from './unlinked-open.js';
+import { RecoveryHolds } from './recovery-holds.js';
 import { ChangePoller } from './change-poller.js';
 import { DEFAULT_WALK_AHEAD, WalkAhead } from './walk-ahead.js';
 import type { AppliedChange } from './metadata-cache.js';
@@ -98,8 +99,7 @@ export class Vfs {
   private readonly handles = new Map<number, Handle>();
   /** Files removed while open, by the hidden name libfuse keeps them under until the last close. */
   private readonly unlinkedOpen = new UnlinkedOpenFiles();
-  /** Paths mount-time recovery has still to commit: changes to them wait (holdForRecovery). */
-  private readonly recovering = new Map<string, Promise<void>>();
+  private readonly recovering = new RecoveryHolds();
   private nextHandle = 1;
   private quotaCache?: { at: number; value: Promise<Quota> };
   /** Applies the drive's change feed to the caches (drives that have one, when polling is on). */
@@ -145,34 +145,9 @@ export class Vfs {
   }
 
   /** A file committed outside the mount's own writes (recovery after a crash): listings must show it. */
-  /**
-   * Mount-time recovery is about to commit these paths (in the background, while the mount
-   * serves): until each is done, changes through the mount to that path (open for writing,
-   * create, truncate, unlink, rename from or onto it) wait, so neither overwrites the other.
-   * Returns the release of one path; releasing every path ends the wait for all.
-   */
+  /** Mount-time recovery will commit these paths: changes to them through the mount wait for it (RecoveryHolds). */
   holdForRecovery(paths: readonly string[]): { done(path: string): void; all(): void } {
-    const releases = new Map<string, () => void>();
-    for (const p of paths) {
-      if (this.recovering.has(p)) continue;
-      let release!: () => void;
-      this.recovering.set(p, new Promise<void>((r) => (release = r)));
-      releases.set(p, () => {
-        this.recovering.delete(p);
-        release();
-      });
-    }
-    return {
-      done: (p) => releases.get(p)?.(),
-      all: () => {
-        for (const r of releases.values()) r();
-      },
-    };
-  }
-
-  private async afterRecovery(...paths: string[]): Promise<void> {
-    if (this.recovering.size === 0) return;
-    for (const p of paths) await this.recovering.get(p);
+    return this.recovering.hold(paths);
   }
 
   learnCommitted(path: string, entry: RemoteEntry): void {
@@ -225,7 +200,7 @@ export class Vfs {
     if (flags.write || flags.truncate) {
       this.requireWritable();
       checkNewName(path); // writing a name that stands for several byte strings could overwrite the wrong file
-      await this.afterRecovery(path);
+      await this.recovering.after(path);
     }
     const unlinked = this.unlinkedOpen.get(path);
     if (unlinked) return this.reopenUnlinked(path, unlinked, flags);
@@ -248,7 +223,7 @@ export class Vfs {
     this.staged.writer().checkName(path);
     const parent = await this.metadata.lookup(splitPath(path).parent);
     if (!parent.isDir) throw new DriveError('ENOTDIR', `${splitPath(path).parent} is not a folder`);
-    await this.afterRecovery(path);
+    await this.recovering.after(path);
     await this.ns.assertAbsent(path);
     return this.addHandle({ kind: 'staged', file: await this.staged.open(path, undefined, true) });
   }
@@ -376,7 +351,7 @@ export class Vfs {
     checkNameLength(path);
     // libfuse removing the hidden name at the last close: the file is gone from the service already.
     if (this.unlinkedOpen.forget(path)) return;
-    await this.afterRecovery(path);
+    await this.recovering.after(path);
     return this.ns.unlink(path);
   }
 
@@ -388,7 +363,7 @@ export class Vfs {
     // such a name that exists is an ordinary rename.
     if (isHideRename(from, to) && this.isOpen(from) && !(await this.exists(to))) return this.unlinkWhileOpen(from, to);
     this.refuseWhileHoldingUnlinkedOpen(to);
-    await this.afterRecovery(from, to);
+    await this.recovering.after(from, to);
     await this.ns.rename(from, to);
     this.renameReadHandles(from, to);
     this.unlinkedOpen.forgetBelow(to); // a folder replaced by the rename takes its hidden names along
@@ -502,19 +477,4 @@ export class Vfs {
     if (!h) throw new DriveError('EBADF', `no open file with handle ${fh}`);
     return h;
   }
-}
-
-/** The drive as the write path sees it: every item it changes, moves or removes loses its cached bytes. */
-function withCacheDrops(drive: Drive, cache: ReadCache | undefined): Drive {
-  if (!cache || !drive.writer) return drive;
-  const writer = forgettingWriter(drive.writer, (id) => cache.drop(id));
-  // Every other member is the drive's own, called on the drive itself: a driver method that sets
-  // a field of `this` must set it on the one object the rest of the mount reads.
-  return new Proxy(drive, {
-    get(target, key) {
-      if (key === 'writer') return writer;
-      const value = Reflect.get(target, key, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
 }

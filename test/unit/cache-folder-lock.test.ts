@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, promises as fs } from 'node:fs';
+import { mkdtempSync, promises as fs, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { holdCacheFolder } from '../../src/cli/cache-folder-lock.js';
@@ -18,14 +18,14 @@ test('a cache folder held by a live process is refused at once with a clear mess
   const again = await holdCacheFolder(dir);
   await again();
 
-  // A holder that died (kill -9) leaves its lock file: the next taker goes on.
+  // Another live process's lock refuses; once that process died (kill -9), its lock is taken over.
   const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
   await new Promise((r) => child.once('spawn', r));
   const { currentHolder, formatHolder } = await import('../../src/config/lock-holder.js');
-  const me = currentHolder();
-  // The child's start time differs from ours: write a lock naming the child's pid with our boot,
-  // then kill it, so the lock names a process that is gone.
-  await fs.writeFile(`${dir}.lock`, formatHolder({ ...me, pid: child.pid!, startTime: '1' }));
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  await fs.writeFile(`${dir}.lock`, formatHolder({ ...currentHolder(), pid: child.pid!, startTime }));
+  await assert.rejects(holdCacheFolder(dir), new RegExp(`in use by another drivemount process \\(pid ${child.pid}`), 'a live holder keeps it');
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   const taken = await holdCacheFolder(dir);

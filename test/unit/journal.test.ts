@@ -260,7 +260,11 @@ test('a staged copy that vanished while queued is never uploaded as an empty fil
     const [rec] = (await j.scan()).records;
     await fs.rm(rec!.staged); // a cache cleaner, or the user freeing space
     const again = await f.vfs.open('/gone.txt', { write: false, truncate: false });
-    await assert.rejects(f.vfs.fsync(again), 'fsync commits now: it must fail, not send 0 bytes');
+    await assert.rejects(f.vfs.fsync(again), (e: NodeJS.ErrnoException) => {
+      assert.equal(e.code, 'EIO', 'fsync commits now: it must fail, not send 0 bytes');
+      assert.match(e.message, /staged copy/);
+      return true;
+    });
     assert.equal(f.drive.content('/gone.txt'), undefined, 'nothing was committed in its place');
     await f.vfs.release(again).catch(() => undefined);
   } finally {
