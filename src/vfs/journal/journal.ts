@@ -71,12 +71,17 @@ export class Journal {
     });
   }
 
-  /** The staged file no longer needs a record (committed, discarded, or its name is gone); false if it could not be removed. */
-  remove(staged: string): Promise<boolean> {
+  /**
+   * The staged file no longer needs a record (committed, discarded, or its name is gone); false
+   * if it could not be removed. `durable`: the removal itself reaches the disk (an unlinked
+   * file's record that a power cut brought back would resurrect the file; a committed one's only
+   * finds the service holding its bytes, so it needs no fsync on the write path).
+   */
+  remove(staged: string, o: { durable?: boolean } = {}): Promise<boolean> {
     return this.inOrder(staged, async () => {
       try {
         await fs.rm(this.recordPath(staged), { force: true });
-        await syncDir(this.dir); // a removal a crash undoes would bring an unlinked file back
+        if (o.durable) await syncDir(this.dir);
         return true;
       } catch (e) {
         this.failed(staged, e);

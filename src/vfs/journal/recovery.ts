@@ -180,7 +180,8 @@ export function changedSince(base: BaseVersion | undefined, now: RemoteEntry | u
   return now.size !== base.size || now.mtimeMs !== base.mtimeMs;
 }
 
+/** Committed: the staged copy goes first, so a crash between the two leaves a record that the next scan drops as "missing", never a staged file without a record (reported at every mount). */
 async function finish(journal: Journal, staged: string): Promise<void> {
-  await journal.remove(staged);
   await fs.rm(staged, { force: true });
+  await journal.remove(staged);
 }

@@ -58,7 +58,7 @@ export class StagedJournal {
     if (!t || (f.state !== 'dirty' && f.state !== 'failed')) return;
     t.upload = undefined;
     if (await this.save(f, undefined, false)) return;
-    if (await this.journal.remove(f.stagingPath)) return;
+    if (await this.journal.remove(f.stagingPath, { durable: true })) return;
     throw new DriveError('EIO', `${f.path}: its journal record cannot be updated before the file changes again`);
   }
 
@@ -75,7 +75,7 @@ export class StagedJournal {
     if (!t) return Promise.resolve();
     if (f.state === 'detached' || f.state === 'committed' || f.state === 'open') {
       t.upload = undefined;
-      return this.journal.remove(f.stagingPath);
+      return this.journal.remove(f.stagingPath, { durable: f.state === 'detached' });
     }
     // Written again: no session holds these bytes.
     if (f.state === 'dirty' && !f.askedFor) t.upload = undefined;
