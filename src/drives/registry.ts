@@ -1,5 +1,5 @@
 import type { DriverDescriptor, SettingSpec } from './descriptor.js';
-import { aliyundriveDescriptor } from './aliyundrive/descriptor.js';
+import { aliyundriveDescriptor } from './aliyundrive/open/descriptor.js';
 import { aliyundriveLegacyDescriptor } from './aliyundrive/legacy/descriptor.js';
 import { oneDriveDescriptor } from './onedrive/descriptor.js';
 import { oneDriveShareDescriptor } from './onedrive-share/descriptor.js';

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 
 import { memoryRefreshTokenStore } from '../../src/config/credential-store.js';
-import { AliyundriveDrive, type AliyundriveLimits } from '../../src/drives/aliyundrive/aliyundrive-drive.js';
-import { parseAliyundriveConfig } from '../../src/drives/aliyundrive/config.js';
+import { AliyundriveDrive, type AliyundriveLimits } from '../../src/drives/aliyundrive/open/aliyundrive-drive.js';
+import { parseAliyundriveConfig } from '../../src/drives/aliyundrive/open/config.js';
 import type { RemoteEntry } from '../../src/drives/types.js';
 import { type AliHarness, startAliHarness } from '../../src/emulators/aliyundrive/harness.js';
 import type { AliyundriveFaults } from '../../src/emulators/aliyundrive/settings.js';

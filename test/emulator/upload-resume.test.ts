@@ -10,8 +10,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 
 import { memoryRefreshTokenStore } from '../../src/config/credential-store.js';
-import { AliyundriveDrive } from '../../src/drives/aliyundrive/aliyundrive-drive.js';
-import { parseAliyundriveConfig } from '../../src/drives/aliyundrive/config.js';
+import { AliyundriveDrive } from '../../src/drives/aliyundrive/open/aliyundrive-drive.js';
+import { parseAliyundriveConfig } from '../../src/drives/aliyundrive/open/config.js';
 import { OneDriveDrive } from '../../src/drives/onedrive/onedrive-drive.js';
 import { parseOneDriveConfig } from '../../src/drives/onedrive/config.js';
 import type { DriveWriter, UploadSession, UploadSource } from '../../src/drives/types.js';

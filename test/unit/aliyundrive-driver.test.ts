@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { parseAliyundriveConfig } from '../../src/drives/aliyundrive/config.js';
+import { parseAliyundriveConfig } from '../../src/drives/aliyundrive/open/config.js';
 import { Pacer } from '../../src/drives/aliyundrive/pacer.js';
 import { partSizeFor, proofCode } from '../../src/drives/aliyundrive/upload.js';
 

@@ -1,9 +1,9 @@
 import QRCode from 'qrcode';
 import { resolveConfigPath } from '../../config/config-file.js';
-import { parseAliyundriveConfig } from '../../drives/aliyundrive/config.js';
-import { AccountLookup } from '../../drives/aliyundrive/account-lookup.js';
-import { exchangeAuthCode, requestQrCode, waitForQrLogin, type AliyundriveApp } from '../../drives/aliyundrive/login.js';
-import { aliyundriveExchange } from '../../drives/aliyundrive/tokens.js';
+import { parseAliyundriveConfig } from '../../drives/aliyundrive/open/config.js';
+import { AccountLookup } from '../../drives/aliyundrive/open/account-lookup.js';
+import { exchangeAuthCode, requestQrCode, waitForQrLogin, type AliyundriveApp } from '../../drives/aliyundrive/open/login.js';
+import { aliyundriveExchange } from '../../drives/aliyundrive/open/tokens.js';
 import { RefreshRefused } from '../../drives/token-source.js';
 import { LoginRefused } from '../../drives/login-errors.js';
 import { HttpClient } from '../../http/client.js';

@@ -1,6 +1,6 @@
-import { refreshTokenCodec } from '../../config/credential.js';
-import { registerAliyundriveLogin } from '../../cli/login/aliyundrive-command.js';
-import { defineDriver } from '../descriptor.js';
+import { refreshTokenCodec } from '../../../config/credential.js';
+import { registerAliyundriveLogin } from '../../../cli/login/aliyundrive-command.js';
+import { defineDriver } from '../../descriptor.js';
 import { AliyundriveDrive } from './aliyundrive-drive.js';
 import { parseAliyundriveConfig } from './config.js';
 

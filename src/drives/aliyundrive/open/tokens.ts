@@ -1,7 +1,7 @@
-import type { HttpClient } from '../../http/client.js';
-import { HttpError } from '../../http/http-error.js';
-import { DriveError } from '../../util/errors.js';
-import { RefreshRefused, type TokenGrant } from '../token-source.js';
+import type { HttpClient } from '../../../http/client.js';
+import { HttpError } from '../../../http/http-error.js';
+import { DriveError } from '../../../util/errors.js';
+import { RefreshRefused, type TokenGrant } from '../../token-source.js';
 import type { AliyundriveConfig } from './config.js';
 
 interface OauthAnswer {

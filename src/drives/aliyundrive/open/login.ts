@@ -2,10 +2,10 @@
 // code, poll its status while the user scans and confirms in the app, then exchange the code.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { HttpClient } from '../../http/client.js';
-import { HttpError } from '../../http/http-error.js';
-import { LoginRefused } from '../login-errors.js';
-import type { TokenGrant } from '../token-source.js';
+import type { HttpClient } from '../../../http/client.js';
+import { HttpError } from '../../../http/http-error.js';
+import { LoginRefused } from '../../login-errors.js';
+import type { TokenGrant } from '../../token-source.js';
 
 export const DEFAULT_API_URL = 'https://openapi.alipan.com';
 /** Read and write every file of the user's drives, and read who the user is. */

@@ -1,5 +1,5 @@
-import { RemoteFields } from '../../config/remote-spec.js';
-import { ConfigError } from '../../util/errors.js';
+import { RemoteFields } from '../../../config/remote-spec.js';
+import { ConfigError } from '../../../util/errors.js';
 
 export interface AliyundriveConfig {
   type: 'aliyundrive-open';

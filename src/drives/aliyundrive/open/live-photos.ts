@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import type { HttpClient } from '../../http/client.js';
-import { DriveError } from '../../util/errors.js';
-import type { DownloadLink, RemoteEntry } from '../types.js';
-import { toEntry, type AliyundriveFile } from './files.js';
+import type { HttpClient } from '../../../http/client.js';
+import { DriveError } from '../../../util/errors.js';
+import type { DownloadLink, RemoteEntry } from '../../types.js';
+import { toEntry, type AliyundriveFile } from '../files.js';
 
 /**
  * Stream sizes remembered. Each is a few dozen bytes, so this is well under a megabyte, and it

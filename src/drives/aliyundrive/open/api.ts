@@ -1,8 +1,8 @@
-import type { HttpClient } from '../../http/client.js';
-import type { TokenSource } from '../token-source.js';
-import type { Pacer, RateClass } from './pacer.js';
-import { withFreshToken } from '../fresh-token.js';
-import { isRejectedAccessToken } from './errors.js';
+import type { HttpClient } from '../../../http/client.js';
+import type { TokenSource } from '../../token-source.js';
+import type { Pacer, RateClass } from '../pacer.js';
+import { withFreshToken } from '../../fresh-token.js';
+import { isRejectedAccessToken } from '../errors.js';
 
 /** Calls that only read may be resent after a network failure; the others may not. */
 const READ_ONLY = new Set(['openFile/list', 'openFile/get', 'openFile/get_by_path', 'openFile/getDownloadUrl', 'openFile/listUploadedParts', 'user/getDriveInfo', 'user/getSpaceInfo']);

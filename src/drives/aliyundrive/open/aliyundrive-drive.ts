@@ -1,22 +1,22 @@
 import { LRUCache } from 'lru-cache';
-import type { RefreshTokenCredential } from '../../config/credential.js';
-import type { DriveDeps } from '../descriptor.js';
-import { joinPosix } from '../../util/posix-path.js';
-import { DriveError } from '../../util/errors.js';
-import { TokenSource } from '../token-source.js';
-import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry, UploadOptions, UploadSession, UploadSource } from '../types.js';
+import type { RefreshTokenCredential } from '../../../config/credential.js';
+import type { DriveDeps } from '../../descriptor.js';
+import { joinPosix } from '../../../util/posix-path.js';
+import { DriveError } from '../../../util/errors.js';
+import { TokenSource } from '../../token-source.js';
+import type { Drive, DriveAbout, DriveCapabilities, DriveWriter, DownloadLink, Quota, RemoteEntry, UploadOptions, UploadSession, UploadSource } from '../../types.js';
 import { AliyundriveApi } from './api.js';
 import type { AliyundriveConfig } from './config.js';
-import { aliyundriveError } from './errors.js';
-import { toEntry, type AliyundriveFile, type ListAnswer } from './files.js';
-import { Pacer } from './pacer.js';
+import { aliyundriveError } from '../errors.js';
+import { toEntry, type AliyundriveFile, type ListAnswer } from '../files.js';
+import { Pacer } from '../pacer.js';
 import { aliyundriveExchange } from './tokens.js';
-import { uploadFile } from './upload.js';
-import { asideName, forgetIdsBelow, putBack, removeAside, removeReplaced } from './replaced-items.js';
+import { uploadFile } from '../upload.js';
+import { asideName, forgetIdsBelow, putBack, removeAside, removeReplaced } from '../replaced-items.js';
 import { LivePhotos } from './live-photos.js';
-import { LinkedContent } from '../content/linked-content.js';
-import { forgettingWriter } from '../content/forgetting-writer.js';
-import { parentOf, splitPath } from '../../util/posix-path.js';
+import { LinkedContent } from '../../content/linked-content.js';
+import { forgettingWriter } from '../../content/forgetting-writer.js';
+import { parentOf, splitPath } from '../../../util/posix-path.js';
 
 /** The longest download link the service grants (s); links are re-resolved when refused anyway. */
 const LINK_SECONDS = 14_400;

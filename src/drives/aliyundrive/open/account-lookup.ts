@@ -1,8 +1,8 @@
 // One-shot calls a login makes with the access token it just received, before any remote exists.
 
-import type { HttpClient } from '../../http/client.js';
-import { HttpError } from '../../http/http-error.js';
-import { ConfigError, DriveError } from '../../util/errors.js';
+import type { HttpClient } from '../../../http/client.js';
+import { HttpError } from '../../../http/http-error.js';
+import { ConfigError, DriveError } from '../../../util/errors.js';
 
 export interface AccountDrives {
   userId?: string;
