@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ensureRandomFile } from '../../src/cli/demo-content.js';
-import { startDrive, mount, sh, runCli, MiB, type DriveFixture, type MountFixture } from '../helpers/harness.js';
+import { startDrive, mount, sh, runCli, isMounted, MiB, type DriveFixture, type MountFixture } from '../helpers/harness.js';
 
 const fixtures: { d?: DriveFixture; m?: MountFixture }[] = [];
 after(async () => {
@@ -90,7 +90,6 @@ test('writing: cp in parts, echo, append, mkdir -p, mv, mv onto a file, rm; byte
   assert.equal(s.uploadWithAuthorization, 0);
   assert.equal(s.uploadWithContentType, 0);
   assert.equal(s.legacyTrash - trashedBefore, 1, 'rm should move to the recycle bin by default');
-  assert.equal(s.legacyDelete, 0);
 });
 
 test('a 429 storm, failed and cut parts and short-lived part URLs still commit identical bytes', async () => {
@@ -160,13 +159,17 @@ test('too many devices: the mount fails with that reason and stops registering',
   assert.ok((await d.stats()).legacyCreateSession <= 3, JSON.stringify(await d.stats()));
 });
 
-test('removeWay delete removes for good; driveType backup is another drive', async () => {
-  const { d, m } = await setup({ remote: { removeWay: 'delete' }, seed: (root) => fs.writeFile(path.join(root, 'x.txt'), 'x') });
-  assert.equal((await sh(`rm ${m.mnt}/x.txt`)).code, 0);
-  const s = await d.stats();
-  assert.equal(s.legacyDelete, 1);
-  assert.equal(s.legacyTrash, 0);
+test('removeWay delete is refused (exit 2, says to use trash: no delete call is known for this API); driveType backup is another drive', async () => {
+  const { d } = await setup({ seed: (root) => fs.writeFile(path.join(root, 'x.txt'), 'x') });
   const cfg = JSON.parse(await fs.readFile(d.configFile, 'utf8'));
+  cfg.remotes.del = { ...cfg.remotes.od, removeWay: 'delete' };
+  await fs.writeFile(d.configFile, JSON.stringify(cfg), { mode: 0o600 });
+  const mnt = await fs.mkdtemp(path.join(d.tmp, 'mnt-'));
+  const r = await runCli(['mount', 'del', mnt, '--config', d.configFile]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /"removeWay" "delete" is not available with the legacy API.*use "trash"/);
+  assert.ok(!isMounted(mnt));
+  assert.ok((await fs.readdir(d.root)).includes('x.txt'));
   cfg.remotes.bk = { ...cfg.remotes.od, driveType: 'backup' };
   await fs.writeFile(d.configFile, JSON.stringify(cfg), { mode: 0o600 });
   const mb = await mount(d, [], 'bk');

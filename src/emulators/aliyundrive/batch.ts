@@ -1,7 +1,8 @@
 // POST /v3/batch of the legacy API: {resource: "file", requests: [{id, method,
 // url, headers, body}]} → always 200 {responses: [{id, status, body}]}; each
 // sub-request succeeds or fails on its own (status ≥ 400 with {code, message}).
-// Sub-requests served: POST /file/move (200), /file/copy (201), /file/delete (204).
+// Sub-requests served: POST /file/move (200), /file/copy (201). No /file/delete: the wire facts
+// establish no permanent delete for this API (only /v2/recyclebin/trash), so it is an unknown url (404).
 // Strict choices: at most 100 sub-requests; the method must be POST; a move
 // whose name is taken under check_name_mode "refuse" (the default) fails with
 // 409 AlreadyExist.File instead of Open's success-with-exist.
@@ -22,10 +23,6 @@ export const BATCH_HANDLERS: Record<string, SubHandler> = {
     return { status: 200, body: a };
   },
   '/file/copy': async (call) => ({ status: 201, body: await mutations.copy(call) }),
-  '/file/delete': async (call) => {
-    await mutations.remove(call);
-    return { status: 204, body: null };
-  },
 };
 
 export async function batch(call: ApiCall): Promise<unknown> {

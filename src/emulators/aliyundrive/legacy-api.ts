@@ -96,7 +96,6 @@ export const LEGACY_ROUTES: Record<string, Route> = {
   '/v3/file/update': { key: 'legacyUpdate', cls: 'other', handler: mutations.update },
   '/v3/batch': { key: 'legacyBatch', cls: 'other', handler: batch },
   '/v2/recyclebin/trash': { key: 'legacyTrash', cls: 'other', handler: mutations.trash },
-  '/v3/file/delete': { key: 'legacyDelete', cls: 'other', handler: mutations.remove },
   '/v2/databox/get_personal_info': { key: 'legacySpaceInfo', cls: 'other', handler: spaceInfo },
 };
 

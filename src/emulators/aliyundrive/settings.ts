@@ -192,7 +192,6 @@ export const STAT_KEYS = [
   'legacyUpdate',
   'legacyBatch',
   'legacyTrash',
-  'legacyDelete',
   'legacySpaceInfo',
 ] as const;
 

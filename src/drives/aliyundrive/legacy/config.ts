@@ -14,7 +14,8 @@ export interface LegacyConfig {
   apiUrl: string;
   driveType: 'default' | 'resource' | 'backup';
   rootFolderId: string;
-  removeWay: 'trash' | 'delete';
+  /** Trash only: the wire facts establish no permanent-delete call for this API (see parseLegacyConfig). */
+  removeWay: 'trash';
   rapidUpload: boolean;
 }
 
@@ -24,6 +25,11 @@ export function parseLegacyConfig(name: string, remote: Record<string, unknown>)
   const where = `remote "${name}"`;
   const f = new RemoteFields(remote, where);
   f.rejectUnknown(KNOWN);
+  // The legacy API's wire facts give only /v2/recyclebin/trash; a "delete" that quietly trashed
+  // would keep the bytes (and the space they take) behind the user's back, so it is refused.
+  if (remote.removeWay === 'delete') {
+    throw new ConfigError(`${where}: "removeWay" "delete" is not available with the legacy API (no permanent-delete call is known for it); use "trash" (the default) and empty the recycle bin in the app`);
+  }
   const rapid = remote.rapidUpload;
   if (rapid !== undefined && typeof rapid !== 'boolean') throw new ConfigError(`${where}: "rapidUpload" must be true or false`);
   return {
@@ -33,7 +39,7 @@ export function parseLegacyConfig(name: string, remote: Record<string, unknown>)
     apiUrl: f.optionalUrl('apiUrl') ?? LEGACY_API_URL,
     driveType: f.oneOf('driveType', ['default', 'resource', 'backup'] as const, 'default'),
     rootFolderId: f.optionalString('rootFolderId') ?? 'root',
-    removeWay: f.oneOf('removeWay', ['trash', 'delete'] as const, 'trash'),
+    removeWay: f.oneOf('removeWay', ['trash'] as const, 'trash'),
     rapidUpload: rapid ?? false,
   };
 }

@@ -331,9 +331,9 @@ export class LegacyDrive implements Drive {
   }
 
   private async remove(path: string, entry: RemoteEntry): Promise<void> {
-    const op = this.cfg.removeWay === 'delete' ? '/v3/file/delete' : '/v2/recyclebin/trash';
     try {
-      await this.api.call(op, { drive_id: this.driveId, file_id: entry.id });
+      // Always the recycle bin: the only removal the legacy API's wire facts establish (config refuses "delete").
+      await this.api.call('/v2/recyclebin/trash', { drive_id: this.driveId, file_id: entry.id });
     } catch (e) {
       throw aliyundriveError(e, `remove ${path}`);
     }
