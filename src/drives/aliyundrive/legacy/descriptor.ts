@@ -13,7 +13,7 @@ export const aliyundriveLegacyDescriptor = defineDriver({
     { key: 'apiUrl', kind: 'string', default: LEGACY_API_URL, help: 'API host; the driver appends the API paths' },
     { key: 'driveType', kind: 'string', default: 'default', help: 'default, resource or backup' },
     { key: 'rootFolderId', kind: 'string', default: 'root', help: 'mount this folder (its file_id)' },
-    { key: 'removeWay', kind: 'string', default: 'trash', help: 'trash (/v2/recyclebin/trash) or delete (/v3/file/delete)' },
+    { key: 'removeWay', kind: 'string', default: 'trash', help: 'trash only (/v2/recyclebin/trash); "delete" is refused: no permanent-delete call is known for this API' },
     { key: 'rapidUpload', kind: 'boolean', default: false, help: 'try a hash-only upload first' },
   ],
   parse: parseLegacyConfig,
@@ -28,8 +28,5 @@ export const aliyundriveLegacyDescriptor = defineDriver({
   emulator: {
     service: 'aliyundrive-legacy',
     remoteSettings: (info, refreshToken) => ({ type: 'aliyundrive', refreshToken, authUrl: info.url, apiUrl: info.url }),
-    // The shared suites assert the Open emulator's call counters by name; the legacy driver has
-    // its own e2e file with the same read/write fault cases (test/e2e/aliyundrive-legacy.test.ts).
-    sharedSuites: false,
   },
 });
