@@ -1,5 +1,5 @@
 // Read benchmark: figures side by side with their limits, in one run, on loopback.
-//   node dist/scripts/bench-read.js [--driver onedrive|aliyundrive|aliyundrive-share|onedrive-share] [--size-mib 1024] [--keep]
+//   node dist/scripts/bench-read.js [--driver onedrive|aliyundrive|aliyundrive-legacy|aliyundrive-share|onedrive-share] [--size-mib 1024] [--keep]
 // Prints, beside their targets: the binding's ceiling (a null-backend mount, same FUSE options),
 // MB/s through the mount unshaped and shaped like a cloud download (20 ms latency, 25 MB/s per
 // connection), the mount process's CPU seconds per GiB, a re-read from the on-disk read cache,

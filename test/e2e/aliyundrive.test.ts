@@ -1,6 +1,6 @@
 // Aliyundrive Open through a real mount: the shared behaviours (listing, reading, writing) and
-// what is particular to this service (paging by 100, rate limits, rapid upload, trash vs delete,
-// drive types, part URLs that expire, account states).
+// what is particular to this service (paging by 100, rate limits, trash vs delete, drive types,
+// account states). Part failures and rapid upload, alike through the legacy API: aliyundrive-writes.test.ts.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -91,24 +91,6 @@ test('removeWay delete removes for good instead of trashing', async () => {
   assert.equal(s.trash ?? 0, 0);
 });
 
-test('rapid upload commits a file the drive already holds without sending its bytes', async () => {
-  const { d, m } = await setup({ remote: { rapidUpload: true }, seed: (root) => ensureRandomFile(path.join(root, 'original.bin'), 24 * MiB) });
-  const copy = path.join(d.tmp, 'local-copy.bin');
-  await fs.copyFile(path.join(d.root, 'original.bin'), copy);
-  await d.resetStats();
-  const r = await sh(`cp ${copy} ${m.mnt}/duplicate.bin`);
-  assert.equal(r.code, 0, r.stderr);
-  const s = await d.stats();
-  assert.equal(s.rapidUpload, 1, JSON.stringify(s));
-  assert.equal(s.uploadBytes ?? 0, 0, 'bytes were sent');
-  assert.equal((await sh(`cmp ${copy} ${d.root}/duplicate.bin`)).code, 0);
-  // A new content goes the normal way.
-  await fs.writeFile(copy, randomBytes(2 * MiB));
-  await d.resetStats();
-  assert.equal((await sh(`cp ${copy} ${m.mnt}/fresh.bin`)).code, 0);
-  assert.ok(((await d.stats()).uploadBytes ?? 0) >= 2 * MiB);
-});
-
 test('driveType picks the backup drive; rootFolderId a folder', async () => {
   const { d } = await setup({ seed: (root) => fs.mkdir(path.join(root, 'sub')).then(() => fs.writeFile(path.join(root, 'sub', 'in-sub.txt'), 's')) });
   const backupInfo = d.emu.info.driveIds!;
@@ -141,19 +123,6 @@ test('a burst of ls -l over many folders is paced, not failed', async () => {
   // stray call (its window and ours can differ by the network's jitter).
   assert.ok(Date.now() - t0 >= 2900, `took ${Date.now() - t0} ms`);
   assert.ok(((await d.stats()).throttled ?? 0) <= 1, JSON.stringify(await d.stats()));
-});
-
-test('a 429 storm, failed and cut parts, and part URLs that expire still commit identical bytes', async () => {
-  const { d, m } = await setup({ emulatorArgs: ['--throttle-every', '3', '--retry-after', '0.2', '--fail-part-every', '3', '--cut-part-every', '4', '--part-url-ttl', '1'] });
-  const src = path.join(d.tmp, 'storm.bin');
-  await fs.writeFile(src, randomBytes(90 * MiB)); // 5 parts
-  await new Promise((r) => setTimeout(r, 1200)); // so part URLs from create can have expired
-  const r = await sh(`cp ${src} ${m.mnt}/storm.bin`);
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal((await sh(`cmp ${src} ${d.root}/storm.bin`)).code, 0);
-  const s = await d.stats();
-  assert.ok(s.partFailed > 0 && s.partCut > 0, JSON.stringify(s));
-  assert.ok(s.throttled > 0, JSON.stringify(s));
 });
 
 test('a full drive is ENOSPC; an over-capacity account is EACCES with the reason logged; a frozen one fails to mount clearly', async () => {
