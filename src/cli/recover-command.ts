@@ -84,7 +84,7 @@ function describe(f: RecoveredFile): string {
     case 'already-committed':
       return `committed     ${what} (the service already had it)`;
     case 'kept-unclosed':
-      return `kept          ${what}: not closed when the mount stopped (${f.size} bytes in ${f.staged}); --upload or --discard it`;
+      return `kept          ${what}: ${f.reason ?? 'not closed when the mount stopped'} (${f.size} bytes in ${f.staged}); --upload or --discard it`;
     case 'failed':
       return `failed        ${what}: ${f.reason} (kept in ${f.staged})`;
     case 'damaged':

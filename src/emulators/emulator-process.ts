@@ -34,8 +34,8 @@ const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
  * Run an emulator in its own process (the demo, tests and benchmarks do): it must not share an
  * event loop with a FUSE mount, and a mount must never be served by the process that uses it.
  */
-export async function spawnEmulator(service: string, args: string[]): Promise<EmulatorProcess> {
-  const child = spawn(process.execPath, [MAIN, 'emulate', service, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function spawnEmulator(service: string, args: string[], nodeArgs: string[] = []): Promise<EmulatorProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, 'emulate', service, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const info = await new Promise<EmulatorInfo>((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout! });
     const onExit = (code: number | null) => reject(new Error(`emulator exited (code ${code}) before listening`));

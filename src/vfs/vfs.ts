@@ -119,7 +119,7 @@ export class Vfs {
     this.pool = new BufferPool(Math.min(opts.readAheadMemory, 256 << 20));
     drive = withCacheDrops(drive, opts.readCache);
     this.journal = opts.journalRemote === undefined ? undefined : new Journal(opts.cacheDir, opts.journalRemote, log);
-    const journal = this.journal && new StagedJournal(this.journal);
+    const journal = this.journal && new StagedJournal(this.journal, { syncBeforeUpload: opts.writeBackMs !== undefined });
     this.staged = new StagedFiles({ drive, log, metadata: this.metadata, staging: new StagingArea(opts.cacheDir), journal, writeBackMs: opts.writeBackMs, writeBackMaxBytes: opts.writeBackMaxBytes });
     this.ns = new NamespaceOps(drive, this.metadata, this.staged);
     this.walkAhead = new WalkAhead((p) => this.metadata.list(p), log, { ...DEFAULT_WALK_AHEAD, concurrency: opts.walkAheadListings });

@@ -12,6 +12,7 @@ import { conflictPath } from '../../src/vfs/journal/conflict-name.js';
 import { RECORD_SUFFIX, parseRecord, DamagedRecord } from '../../src/vfs/journal/record.js';
 import { recoverStaged } from '../../src/vfs/journal/recovery.js';
 import { vfsOn, put } from './vfs-fixture.js';
+import { bootId } from '../../src/util/boot-id.js';
 
 const W = { write: true, truncate: false };
 
@@ -214,6 +215,7 @@ test('write-back: the record stops calling the bytes complete before the rewrite
     await f.vfs.flush(fh);
     await f.vfs.release(fh);
     assert.equal((await j.scan()).records[0]?.record.complete, true, 'close() returned: the record is complete and on disk');
+    assert.equal((await j.scan()).records[0]?.record.dataSynced, true, 'write-back: close() flushed the staged bytes first');
     const fh2 = await f.vfs.open('/r.txt', W);
     await put(f.vfs, fh2, 'v2', 0);
     // Read at once: a crash right after the write returned finds this record.
@@ -351,5 +353,47 @@ test('write-back: renaming a queued, never-uploaded file sends nothing inside re
     await assert.rejects(f.vfs.rename('/final.txt', '/missing/x.txt'), { code: 'ENOENT' });
   } finally {
     await f.close();
+  }
+});
+
+// ── sync mode sends from the page cache: the record names the boot ──
+
+test('sync mode: the record of an upload under way says its bytes are unflushed and names this boot; a failed upload flushes them', async () => {
+  const f = await vfsOn(() => undefined, { journalRemote: 'mem' });
+  try {
+    f.drive.failAt('upload', 1);
+    const fh = await f.vfs.create('/s.bin');
+    await put(f.vfs, fh, 'sync-mode bytes');
+    await assert.rejects(f.vfs.flush(fh));
+    const scan = await until(() => new Journal(f.cacheDir, 'mem', silentLogger).scan(), (s) => s.records[0]?.record.state === 'failed', 'the failed record');
+    const r = scan.records[0]!.record;
+    assert.equal(r.dataSynced, true, 'the kept copy of a failed upload is flushed to disk');
+    assert.equal(r.bootId, bootId());
+    await f.vfs.release(fh);
+  } finally {
+    await f.close();
+  }
+});
+
+test('recovery: an unflushed record of this boot (a killed mount) is uploaded; of another boot (a restart) it is kept, and --upload sends it', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'journal-'));
+  const drive = new MemoryDrive();
+  const j = new Journal(dir, 'mem', silentLogger);
+  try {
+    await leftBehind(j, 'same.bin', 'still in the page cache', { path: '/same.bin', dataSynced: false });
+    const other = await leftBehind(j, 'other.bin', 'maybe torn', { path: '/other.bin', dataSynced: false });
+    // The record as an earlier boot wrote it.
+    const rp = j.recordPath(other);
+    await fs.writeFile(rp, JSON.stringify({ ...JSON.parse(await fs.readFile(rp, 'utf8')), bootId: 'another-boot' }));
+    let out = await recoverStaged({ drive, journal: j, log: silentLogger });
+    assert.deepEqual(out.map((o) => [o.path, o.outcome]).sort(), [['/other.bin', 'kept-unclosed'], ['/same.bin', 'uploaded']]);
+    assert.match(out.find((o) => o.path === '/other.bin')!.reason ?? '', /restarted/);
+    assert.equal(drive.content('/other.bin'), undefined, 'nothing uploaded from a copy that may be torn');
+    await fs.stat(other);
+    out = await recoverStaged({ drive, journal: j, log: silentLogger }, { upload: new Set(['/other.bin']) });
+    assert.deepEqual(out.map((o) => [o.path, o.outcome]), [['/other.bin', 'uploaded']]);
+    assert.equal(drive.content('/other.bin')?.toString(), 'maybe torn');
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
   }
 });

@@ -7,6 +7,7 @@ import type { UploadSession, UploadSource } from '../types.js';
 import type { RateClass } from './pacer.js';
 import { aliyundriveError, serviceCode } from './errors.js';
 import type { AliyundriveFile } from './files.js';
+import { ReadAhead } from '../read-ahead.js';
 
 const MiB = 1 << 20;
 /** Parts of 20 MiB (or `base`), doubled for huge files so there are at most 10,000 (docs/services/aliyundrive-open.md, "Uploads"). */
@@ -179,18 +180,48 @@ async function putParts(
 ): Promise<string> {
   const urls = new Map((c.part_info_list ?? []).map((p) => [p.part_number, p.upload_url]));
   const hash = createHash('sha1');
-  const buf = Buffer.allocUnsafe(Math.min(partSize, Math.max(src.size, 1)));
+  let hashed = 0; // a prefix of the file
+  // The next part is read and hashed while the current one is sent (two parts in memory).
+  const pieces = new ReadAhead(src, partSize, (b, at) => {
+    if (at <= hashed && at + b.length > hashed) {
+      hash.update(at === hashed ? b : b.subarray(hashed - at));
+      hashed = at + b.length;
+    }
+  });
+  try {
+    return await sendParts(deps, t, c, src, partSize, count, from, partDone, urls, pieces, () => {
+      if (hashed !== src.size) throw new DriveError('EIO', `${t.shown}: ${hashed} of ${src.size} bytes were read for the checksum`);
+      return hash.digest('hex');
+    });
+  } finally {
+    await pieces.settle();
+  }
+}
+
+async function sendParts(
+  deps: Deps,
+  t: UploadTarget,
+  c: CreateAnswer,
+  src: UploadSource,
+  partSize: number,
+  count: number,
+  from: number,
+  partDone: (n: number) => void,
+  urls: Map<number, string | undefined>,
+  pieces: ReadAhead,
+  digest: () => string,
+): Promise<string> {
   // Parts the service holds already (a resumed upload) are hashed from the local copy, not sent.
-  for (let pos = 0; pos < Math.min((from - 1) * partSize, src.size); ) {
-    const b = await src.read(pos, Math.min(buf.length, (from - 1) * partSize - pos, src.size - pos), buf);
+  const held = Math.min((from - 1) * partSize, src.size);
+  for (let pos = 0; pos < held; ) {
+    const b = await pieces.read(pos, Math.min(partSize, held - pos));
     if (b.length === 0) break;
-    hash.update(b);
     pos += b.length;
   }
-  if (from > 1) src.progress?.(Math.min((from - 1) * partSize, src.size));
+  if (from > 1) src.progress?.(held);
   for (let n = from; n <= count; ) {
     const offset = (n - 1) * partSize;
-    const body = await src.read(offset, Math.min(partSize, src.size - offset), buf);
+    const body = await pieces.read(offset, Math.min(partSize, src.size - offset));
     let fruitless = 0;
     let refreshed = 0;
     for (;;) {
@@ -217,12 +248,11 @@ async function putParts(
       deps.log.debug({ path: t.shown, part: n, status }, 'part failed, checking what arrived');
       if (await partArrived(deps, t, c, n)) break;
     }
-    hash.update(body);
     src.progress?.(offset + body.length);
     partDone(n);
     n++;
   }
-  return hash.digest('hex');
+  return digest();
 }
 
 async function refreshUrls(deps: Deps, t: UploadTarget, c: CreateAnswer, from: number, count: number, urls: Map<number, string | undefined>): Promise<string> {

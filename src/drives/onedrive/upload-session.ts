@@ -7,6 +7,7 @@ import type { Logger } from '../../util/log.js';
 import type { UploadSession, UploadSource } from '../types.js';
 import type { GraphApi } from './graph-api.js';
 import { graphError } from './graph-errors.js';
+import { ReadAhead } from '../read-ahead.js';
 import type { DriveItem } from './drive-items.js';
 
 /** Every fragment but the last must be a multiple of this (docs/services/onedrive.md, "Upload sessions"). */
@@ -35,17 +36,36 @@ export async function uploadInSession(
 ): Promise<DriveItem> {
   const hasher = new QuickXorHash();
   let hashed = 0; // bytes fed to the hasher, always a prefix of the file
-  const buf = Buffer.allocUnsafe(opts.chunkSize); // one fragment in memory at a time
+  // The next fragment is read and hashed while the current one is sent (two in memory).
+  const pieces = new ReadAhead(src, opts.chunkSize, (b, at) => {
+    if (at <= hashed && at + b.length > hashed) {
+      hasher.update(at === hashed ? b : b.subarray(hashed - at));
+      hashed = at + b.length;
+    }
+  });
   /** The service holds bytes up to `offset` already (a resumed session): hash them from the local copy. */
   const catchUp = async (offset: number) => {
     while (hashed < offset) {
-      const b = await src.read(hashed, Math.min(buf.length, offset - hashed), buf);
+      const b = await pieces.read(hashed, Math.min(opts.chunkSize, offset - hashed));
       if (b.length === 0) throw new DriveError('EIO', `${target.shown}: the staged file is shorter than what the service holds`);
-      hasher.update(b);
-      hashed += b.length;
     }
   };
+  try {
+    return await sendInSessions(deps, target, src, opts, pieces, catchUp, hasher);
+  } finally {
+    await pieces.settle();
+  }
+}
 
+async function sendInSessions(
+  deps: { api: GraphApi; http: HttpClient; log: Logger },
+  target: { itemPath: string; shown: string },
+  src: UploadSource,
+  opts: { chunkSize: number; mtimeMs?: number; resume?: { url: string }; onSession?: (s: UploadSession) => void },
+  pieces: ReadAhead,
+  catchUp: (offset: number) => Promise<void>,
+  hasher: QuickXorHash,
+): Promise<DriveItem> {
   for (let session = 1; ; session++) {
     let s: SessionAnswer | undefined;
     let offset = 0;
@@ -69,12 +89,8 @@ export async function uploadInSession(
       for (;;) {
         await catchUp(offset);
         const len = Math.min(opts.chunkSize, src.size - offset);
-        const body = await src.read(offset, len, buf);
+        const body = await pieces.read(offset, len);
         if (body.length !== len) throw new DriveError('EIO', `${target.shown}: the staged file shrank during upload`);
-        if (offset + len > hashed) {
-          hasher.update(body.subarray(hashed - offset));
-          hashed = offset + len;
-        }
         let res;
         try {
           res = await deps.http.request({

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../util/log.js';
 import { syncDir, writeDurably } from '../../util/durable-file.js';
+import { bootId } from '../../util/boot-id.js';
 import { DamagedRecord, parseRecord, RECORD_SUFFIX, type JournalRecord } from './record.js';
 
 /** A staging file name as StagingArea makes them: `<ms>-<8 hex>-<name>`. */
@@ -46,8 +47,8 @@ export class Journal {
   }
 
   /** Write the record of `staged`; resolves once it is on disk. A failure is logged (once) and answered false. */
-  save(staged: string, record: Omit<JournalRecord, 'remote' | 'staged' | 'v' | 'updatedMs'>, opts: { before?: () => Promise<void> } = {}): Promise<boolean> {
-    const full: JournalRecord = { v: 1, remote: this.remote, staged: path.basename(staged), ...record, updatedMs: Date.now() };
+  save(staged: string, record: Omit<JournalRecord, 'remote' | 'staged' | 'v' | 'updatedMs' | 'bootId'>, opts: { before?: () => Promise<void> } = {}): Promise<boolean> {
+    const full: JournalRecord = { v: 1, remote: this.remote, staged: path.basename(staged), ...record, bootId: bootId(), updatedMs: Date.now() };
     return this.inOrder(staged, async () => {
       // In the same queue, so no later record of this file lands before this step is done.
       let ok = true;

@@ -33,6 +33,15 @@ export interface JournalRecord {
   state: RecordedState;
   /** The program asked for these bytes to be committed (close or fsync): they may be uploaded without asking. */
   complete: boolean;
+  /**
+   * false: the staged bytes were not flushed to the local disk (sync mode uploads them straight
+   * from the page cache, and close() promised nothing before the service had them). They are
+   * whole only within the boot named by `bootId`. Absent: flushed (write-back mode, and records
+   * of older versions).
+   */
+  dataSynced?: boolean;
+  /** The machine's boot the record was written in (see util/boot-id). */
+  bootId?: string;
   /** The upload under way, and the path it was started for. */
   upload?: { path: string; session: UploadSession };
   updatedMs: number;
@@ -65,6 +74,8 @@ export function parseRecord(text: string): JournalRecord {
     const b = r.base as Record<string, unknown>;
     if (!b || typeof b.id !== 'string' || typeof b.size !== 'number' || typeof b.mtimeMs !== 'number') throw new DamagedRecord('base version malformed');
   }
+  if (r.dataSynced !== undefined && typeof r.dataSynced !== 'boolean') throw new DamagedRecord('dataSynced flag malformed');
+  if (r.bootId !== undefined && typeof r.bootId !== 'string') throw new DamagedRecord('boot id malformed');
   if (r.upload !== undefined && !validUpload(r.upload)) throw new DamagedRecord('upload session malformed');
   return r as unknown as JournalRecord;
 }

@@ -4,6 +4,7 @@ import { DriveError, toDriveError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { snapshotOf } from '../write/staged-file.js';
 import { conflictPath } from './conflict-name.js';
+import { bootId } from '../../util/boot-id.js';
 import type { Journal, JournalScan } from './journal.js';
 import { sameContent } from './local-hash.js';
 import type { BaseVersion, JournalRecord } from './record.js';
@@ -108,6 +109,14 @@ async function recoverOne(deps: { drive: Drive; journal: Journal; log: Logger },
   if (!r.complete && !choices.upload?.has(r.path)) {
     log.warn({ path: r.path, kept: staged }, `${r.path} was still open when the mount stopped: its ${size} bytes are kept in ${staged}, not uploaded (drivemount recover --upload ${r.path} or --discard ${r.path})`);
     return { outcome: 'kept-unclosed', path: r.path, staged, size };
+  }
+  if (r.complete && r.dataSynced === false && !choices.upload?.has(r.path) && (r.bootId === undefined || r.bootId !== bootId())) {
+    // Sync mode sends staged bytes from the page cache without flushing them first; the machine
+    // restarted since, so what the disk holds may be torn. Nothing was promised (close() had not
+    // returned): keep it, like a file still open at the crash, for the user to decide.
+    const reason = 'its upload was under way when the machine restarted; the staged bytes had not been flushed to disk and may be incomplete';
+    log.warn({ path: r.path, kept: staged }, `${r.path}: ${reason}: its ${size} bytes are kept in ${staged}, not uploaded (drivemount recover --upload ${r.path} or --discard ${r.path})`);
+    return { outcome: 'kept-unclosed', path: r.path, staged, size, reason };
   }
   const writer = drive.writer;
   if (!writer) throw new DriveError('EROFS', `remote "${drive.name}" cannot be written to`);

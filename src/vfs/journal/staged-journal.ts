@@ -8,6 +8,8 @@ import type { RecordedState } from './record.js';
 
 interface Tracked {
   upload?: { path: string; session: UploadSession };
+  /** The staged bytes as they are now were flushed to the local disk. */
+  synced: boolean;
 }
 
 /**
@@ -17,10 +19,21 @@ interface Tracked {
 export class StagedJournal {
   private readonly tracked = new WeakMap<StagedFile, Tracked>();
 
-  constructor(readonly journal: Journal) {}
+  constructor(
+    readonly journal: Journal,
+    private readonly opts: {
+      /**
+       * Flush the staged bytes to disk before their upload (write-back: close() promises them).
+       * Without it (sync mode: close() waits for the service, so nothing is promised sooner) the
+       * upload reads them from the page cache and the record says they are unflushed; a failed
+       * upload's kept copy is flushed then.
+       */
+      syncBeforeUpload: boolean;
+    } = { syncBeforeUpload: true },
+  ) {}
 
   track(f: StagedFile): void {
-    this.tracked.set(f, {});
+    this.tracked.set(f, { synced: false });
     f.observe((file) => void this.changed(file));
     f.guardRewrites(() => this.takeBack(f));
     if (f.state === 'dirty') void this.save(f);
@@ -33,7 +46,9 @@ export class StagedJournal {
    * either could not be done.
    */
   beforeUpload(f: StagedFile): Promise<boolean> {
-    if (!this.tracked.has(f)) return Promise.resolve(false);
+    const t = this.tracked.get(f);
+    if (!t) return Promise.resolve(false);
+    const sync = this.opts.syncBeforeUpload;
     // Another handle still open (a writer, or a reader closing first) may change the bytes yet:
     // the record then does not call them complete, so a crash keeps the file rather than
     // uploading half of it. The last close marks it.
@@ -42,8 +57,11 @@ export class StagedJournal {
       // A file created and not written yet has no staged copy on disk: an empty one stands for
       // it. One with bytes must still be there ('r' fails if something removed it).
       await (await fs.open(f.stagingPath, f.size === 0 ? 'a' : 'r', 0o600)).close();
-      await syncFile(f.stagingPath);
-    });
+      if (sync) {
+        await syncFile(f.stagingPath);
+        t.synced = true;
+      }
+    }, f.askedFor, sync || t.synced);
   }
 
   /**
@@ -77,12 +95,22 @@ export class StagedJournal {
       t.upload = undefined;
       return this.journal.remove(f.stagingPath, { durable: f.state === 'detached' });
     }
-    // Written again: no session holds these bytes.
-    if (f.state === 'dirty' && !f.askedFor) t.upload = undefined;
+    // Written again: no session holds these bytes, nor the disk.
+    if (f.state === 'dirty' && !f.askedFor) {
+      t.upload = undefined;
+      t.synced = false;
+    }
+    // A failed upload's bytes stay here for a later try, whatever happens to the machine meanwhile.
+    if (f.state === 'failed' && !t.synced) {
+      return this.save(f, async () => {
+        await syncFile(f.stagingPath);
+        t.synced = true;
+      }, f.askedFor, true);
+    }
     return this.save(f);
   }
 
-  private save(f: StagedFile, before?: () => Promise<void>, complete = f.askedFor): Promise<boolean> {
+  private save(f: StagedFile, before?: () => Promise<void>, complete = f.askedFor, dataSynced?: boolean): Promise<boolean> {
     const t = this.tracked.get(f)!;
     const r = f.remote;
     return this.journal.save(f.stagingPath, {
@@ -93,6 +121,7 @@ export class StagedJournal {
       pendingMtimeMs: f.pendingMtimeMs,
       state: f.state as RecordedState,
       complete,
+      dataSynced: dataSynced ?? t.synced,
       upload: t.upload,
     }, { before });
   }

@@ -54,6 +54,7 @@ export class Committer {
       const started = Date.now();
       const replaces = f.remote;
       let progress: UploadProgress | undefined;
+      let sendMs = 0;
       const entry = await f.commit(
         async (src, mtimeMs) => {
           progress = { path: f.path, size: src.size, committed: 0, startedMs: Date.now() };
@@ -63,7 +64,12 @@ export class Committer {
             // The staged data and the record saying "asked for, upload under way" are durable
             // before the first byte goes: a crash at any point of the upload can then resume it.
             await journal?.beforeUpload(f);
-            return await writer.upload(f.path, src, { mtimeMs, replaces, onSession: journal && ((s) => journal.session(f, s)) });
+            const sending = Date.now();
+            try {
+              return await writer.upload(f.path, src, { mtimeMs, replaces, onSession: journal && ((s) => journal.session(f, s)) });
+            } finally {
+              sendMs = Date.now() - sending;
+            }
           } finally {
             this.inFlight.delete(progress);
           }
@@ -74,7 +80,7 @@ export class Committer {
       );
       this.failures.delete(f.path);
       if (entry) {
-        this.deps.log.debug({ path: f.path, bytes: entry.size, ms: Date.now() - started }, 'committed');
+        this.deps.log.debug({ path: f.path, bytes: entry.size, ms: Date.now() - started, sendMs }, 'committed');
         if (!f.detached) this.deps.metadata.put(f.path, entry);
         this.deps.metadata.childChanged(f.path);
       }
