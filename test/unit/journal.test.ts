@@ -397,3 +397,26 @@ test('recovery: an unflushed record of this boot (a killed mount) is uploaded; o
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
+
+test('write-back queue limit: a write() that would take the queue past the limit waits for uploads (a file alone over it goes on); nothing fails', async () => {
+  const f = await vfsOn(() => undefined, { journalRemote: 'mem', writeBackMs: 400, writeBackMaxBytes: 10 });
+  try {
+    const a = await f.vfs.create('/a.bin');
+    await put(f.vfs, a, 'twenty bytes of data'); // alone in the queue: over the limit, not held up
+    await f.vfs.flush(a);
+    await f.vfs.release(a);
+    assert.equal(f.drive.content('/a.bin'), undefined, 'queued, not uploaded yet');
+    const b = await f.vfs.create('/b.bin');
+    let wrote = false;
+    const writing = put(f.vfs, b, 'five!').then(() => (wrote = true));
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(wrote, false, 'the write waits while /a.bin fills the queue');
+    await writing;
+    assert.equal(f.drive.content('/a.bin')?.toString(), 'twenty bytes of data', 'it went on once /a.bin was uploaded');
+    await f.vfs.flush(b);
+    await f.vfs.release(b);
+    await until(async () => f.drive.content('/b.bin')?.toString(), (v) => v === 'five!', 'the upload of /b.bin');
+  } finally {
+    await f.close();
+  }
+});

@@ -38,6 +38,8 @@ export class StagedFile {
   private createdOnDisk = false;
   /** Awaited before bytes a program asked for change again: the journal takes back "complete" first. */
   private rewriteGuard?: () => Promise<void>;
+  /** Awaited before a write makes the file larger (write-back: room in the upload queue). */
+  private growthGate?: (size: number) => Promise<void>;
 
   constructor(
     path: string,
@@ -114,6 +116,11 @@ export class StagedFile {
     this.rewriteGuard = fn;
   }
 
+  /** Run (and awaited) before a write that makes the file `size` bytes long. It may wait; it must not fail. */
+  gateGrowth(fn: (size: number) => Promise<void>): void {
+    this.growthGate = fn;
+  }
+
   private async beforeChange(): Promise<void> {
     if (this._askedFor && this.rewriteGuard) await this.rewriteGuard();
   }
@@ -182,6 +189,8 @@ export class StagedFile {
   // ── content ──
 
   async write(buf: Buffer, len: number, pos: number): Promise<number> {
+    // Outside the lock: the wait must not hold up reads, or the upload this file may be part of.
+    if (this.growthGate && pos + len > this._size) await this.growthGate(pos + len);
     return this.exclusive(async () => {
       const fh = await this.ready();
       await this.beforeChange();

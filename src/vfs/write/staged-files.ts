@@ -34,7 +34,7 @@ export class StagedFiles {
       journal?: StagedJournal;
       /** Write-back: close() returns once staged and journaled; the upload follows this many ms later. */
       writeBackMs?: number;
-      /** Write-back: bytes the queue may hold before a close() waits for uploads. */
+      /** Write-back: bytes the queue may hold before a write() or close() waits for uploads. */
       writeBackMaxBytes?: number;
     },
   ) {
@@ -60,6 +60,12 @@ export class StagedFiles {
       else {
         this.files.set(path, f);
         this.deps.journal?.track(f);
+        // Write-back: a write that would take the queue past its limit waits for uploads to
+        // make room (the writer is slowed, never failed).
+        const max = this.deps.writeBackMaxBytes;
+        const queue = this.writeBack;
+        const file = f;
+        if (queue && max !== undefined) file.gateGrowth((size) => queue.roomFor(file, max, size));
       }
       f.addHandle();
     } else {

@@ -60,13 +60,13 @@ export class WriteBackQueue {
   }
 
   /**
-   * Wait (never fail) until the queue, with `f`, fits `maxBytes` — or `f` is the only one left,
-   * so a file larger than the limit still goes.
+   * Wait (never fail) until the queue, with `f` at `size` bytes, fits `maxBytes` — or `f` is the
+   * only one left, so a file larger than the limit still goes.
    */
-  async roomFor(f: StagedFile, maxBytes: number): Promise<void> {
+  async roomFor(f: StagedFile, maxBytes: number, size = f.size): Promise<void> {
     for (;;) {
       const others = this.queuedBytes(f);
-      if (others === 0 || others + f.size <= maxBytes || this.stopped) return;
+      if (others === 0 || others + size <= maxBytes || this.stopped || f.detached) return;
       await new Promise<void>((r) => this.roomWaiters.push(r));
     }
   }
