@@ -420,3 +420,55 @@ test('write-back queue limit: a write() that would take the queue past the limit
     await f.close();
   }
 });
+
+// ── conflict copies at an ordinary commit ──
+
+test('a commit over an item that changed on the service since it was opened goes beside it as a conflict copy; the open file follows it; a new file costs no stat', async () => {
+  const f = await vfsOn((d) => d.put('/notes.txt', 'version one', 1_000_000), { journalRemote: 'mem' });
+  try {
+    const fh = await f.vfs.open('/notes.txt', { write: true, truncate: true });
+    await put(f.vfs, fh, 'ours');
+    f.drive.put('/notes.txt', 'theirs, written elsewhere', 2_000_000); // another device, meanwhile
+    await f.vfs.flush(fh);
+    assert.equal(f.drive.content('/notes.txt')?.toString(), 'theirs, written elsewhere', 'their file is not overwritten');
+    const names = (await f.vfs.readdir('/')).map((e) => e.name).filter((n) => n.startsWith('notes (conflict '));
+    assert.equal(names.length, 1, `one conflict copy beside it (${names.join(', ')})`);
+    assert.match(names[0]!, /^notes \(conflict \d{4}-\d\d-\d\d \d{6}\)\.txt$/);
+    assert.equal(f.drive.content(`/${names[0]}`)?.toString(), 'ours');
+    const warn = f.lines.filter((l) => l.level === 40 && String(l.msg).includes(names[0]!));
+    assert.equal(warn.length, 1, 'one warning names both');
+    assert.match(String(warn[0]!.msg), /\/notes\.txt/);
+    // Still open: the next write and close go to the copy, not over their file.
+    await put(f.vfs, fh, 'ours, more', 0);
+    await f.vfs.flush(fh);
+    await f.vfs.release(fh);
+    assert.equal(f.drive.content(`/${names[0]}`)?.toString(), 'ours, more');
+    assert.equal(f.drive.content('/notes.txt')?.toString(), 'theirs, written elsewhere');
+    assert.equal((await f.vfs.getattr('/notes.txt')).size, 'theirs, written elsewhere'.length);
+
+    const nf = await f.vfs.create('/new.txt');
+    await put(f.vfs, nf, 'new');
+    const stats = f.count('stat');
+    await f.vfs.flush(nf);
+    await f.vfs.release(nf);
+    assert.equal(f.count('stat'), stats, 'a new file has no base to compare: no stat');
+  } finally {
+    await f.close();
+  }
+});
+
+test('a commit over an unchanged item replaces it in place, after one stat', async () => {
+  const f = await vfsOn((d) => d.put('/same.txt', 'version one', 1_000_000), { journalRemote: 'mem' });
+  try {
+    const fh = await f.vfs.open('/same.txt', { write: true, truncate: true });
+    await put(f.vfs, fh, 'version two');
+    const stats = f.count('stat');
+    await f.vfs.flush(fh);
+    await f.vfs.release(fh);
+    assert.equal(f.count('stat'), stats + 1);
+    assert.equal(f.drive.content('/same.txt')?.toString(), 'version two');
+    assert.deepEqual((await f.vfs.readdir('/')).map((e) => e.name), ['same.txt']);
+  } finally {
+    await f.close();
+  }
+});

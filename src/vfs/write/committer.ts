@@ -1,5 +1,7 @@
-import type { DriveWriter } from '../../drives/types.js';
-import { toDriveError } from '../../util/errors.js';
+import type { Drive, DriveWriter, RemoteEntry } from '../../drives/types.js';
+import { DriveError, toDriveError } from '../../util/errors.js';
+import { conflictPath } from '../journal/conflict-name.js';
+import { changedSince } from '../journal/recovery.js';
 import type { Logger } from '../../util/log.js';
 import type { MetadataCache } from '../metadata-cache.js';
 import type { StagedFile } from './staged-file.js';
@@ -33,7 +35,14 @@ export class Committer {
   private readonly failures = new Map<string, UploadFailure>();
 
   constructor(
-    private readonly deps: { log: Logger; metadata: MetadataCache; writer: () => DriveWriter; journal?: StagedJournal },
+    private readonly deps: {
+      log: Logger; metadata: MetadataCache; writer: () => DriveWriter; journal?: StagedJournal;
+      /** Asked for the remote item before it is overwritten (a stat). */
+      drive: Drive;
+      /** The open file now belongs at `to` (its conflict copy): the registry moves it there. */
+      follow: (f: StagedFile, to: string) => void;
+      now?: () => Date;
+    },
   ) {}
 
   uploadsInFlight(): UploadProgress[] {
@@ -45,6 +54,36 @@ export class Committer {
   }
 
   /**
+   * One stat of the item about to be overwritten: if its version is no longer the one `f` was
+   * based on, `f` moves to a conflict copy's name beside it (the open file follows) and nothing is
+   * replaced. Returns what the upload replaces.
+   */
+  private async besideIfChanged(f: StagedFile, base: RemoteEntry): Promise<RemoteEntry | undefined> {
+    const { drive, log, metadata } = this.deps;
+    const original = f.path;
+    const current = await drive.stat(original).catch((e: unknown) => {
+      if (e instanceof DriveError && e.code === 'ENOENT') return undefined; // removed meanwhile: ours recreates it
+      throw e;
+    });
+    if (!current) return undefined;
+    const base0 = { id: base.id, version: base.version, size: base.size, mtimeMs: base.mtimeMs };
+    if (!changedSince(base0, current, drive.capabilities.writeIdsProvisional === true)) return current;
+    const target = await conflictPath(original, (this.deps.now ?? (() => new Date()))(), (p) =>
+      drive.stat(p).then(
+        () => true,
+        (e: unknown) => {
+          // Only "no such file" frees a name; a failed call must not let us overwrite one.
+          if (e instanceof DriveError && e.code === 'ENOENT') return false;
+          throw e;
+        },
+      ));
+    this.deps.follow(f, target);
+    metadata.put(original, current); // the other writer's file stays what the path shows
+    log.warn({ path: original, committedAs: target }, `${original} changed on the service since it was opened here: these bytes are committed as ${target}, beside it`);
+    return undefined;
+  }
+
+  /**
    * Upload the file if it changed; resolves once the service has committed it. On failure the
    * program gets the errno and the log names where the written bytes are kept.
    */
@@ -52,11 +91,13 @@ export class Committer {
     const writer = this.deps.writer();
     try {
       const started = Date.now();
-      const replaces = f.remote;
+      let replaces = f.remote;
       let progress: UploadProgress | undefined;
       let sendMs = 0;
       const entry = await f.commit(
         async (src, mtimeMs) => {
+          // Someone else changed the item since this file was based on it: ours goes beside it.
+          if (replaces) replaces = await this.besideIfChanged(f, replaces);
           progress = { path: f.path, size: src.size, committed: 0, startedMs: Date.now() };
           this.inFlight.add(progress);
           try {

@@ -39,7 +39,7 @@ export class StagedFiles {
     },
   ) {
     const { log, metadata, journal } = deps;
-    this.committer = new Committer({ log, metadata, writer: () => this.writer(), journal });
+    this.committer = new Committer({ log, metadata, writer: () => this.writer(), journal, drive: deps.drive, follow: (f, to) => this.follow(f, to) });
     if (deps.writeBackMs !== undefined && journal) {
       this.writeBack = new WriteBackQueue({ delayMs: deps.writeBackMs, log, commit: (f) => this.commit(f), done: (f) => this.finish(f) });
     }
@@ -149,6 +149,15 @@ export class StagedFiles {
       else this.deps.metadata.remove(f.path);
     }
     await f.close();
+  }
+
+  /** `f` is committed under another name (a conflict copy): its handles, stat and journal follow. */
+  private follow(f: StagedFile, to: string): void {
+    if (this.files.get(f.path) === f) this.files.delete(f.path);
+    this.detach(to); // nothing should be open at a fresh conflict name; if it is, it is not uploaded over ours
+    f.followRename(to);
+    this.files.set(to, f);
+    this.deps.metadata.put(to, f.entry());
   }
 
   /** The path was renamed: the open file follows it. */
