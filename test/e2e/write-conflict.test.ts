@@ -55,4 +55,19 @@ for (const service of SERVICES.filter((s) => s === 'onedrive' || s === 'aliyundr
     assert.deepEqual((await fs.readdir(d.root)).filter((n) => n.includes('conflict')), []);
     await m.unmount();
   });
+
+  test(`${service}: write-back: the service's file changed between close() and the queued upload → ours goes up as a conflict copy`, async () => {
+    const o: (typeof open)[number] = {};
+    open.push(o);
+    const d = (o.drive = await startDrive({ service, seed: (root) => fs.writeFile(path.join(root, 'doc.txt'), 'version one') }));
+    const m = (o.mount = await mount(d, ['--write-back', '60']));
+    await fs.writeFile(path.join(m.mnt, 'doc.txt'), 'ours, queued');
+    assert.equal(await fs.readFile(path.join(d.root, 'doc.txt'), 'utf8'), 'version one', 'still queued');
+    await fs.writeFile(path.join(d.root, 'doc.txt'), 'their edit, made elsewhere meanwhile');
+    await m.unmount(); // the queue goes up before the mount exits
+    assert.equal(await fs.readFile(path.join(d.root, 'doc.txt'), 'utf8'), 'their edit, made elsewhere meanwhile', 'their file untouched');
+    const copies = (await fs.readdir(d.root)).filter((n) => CONFLICT.test(n));
+    assert.equal(copies.length, 1, `one conflict copy: ${await fs.readdir(d.root)}`);
+    assert.equal(await fs.readFile(path.join(d.root, copies[0]!), 'utf8'), 'ours, queued');
+  });
 }
