@@ -19,7 +19,7 @@ export interface PrefetchOptions {
   forwardReadThrough: number;
   /**
    * How far behind the furthest read a read still belongs to the same stream. The kernel's own
-   * read-ahead (16 MiB, 64 requests in flight) delivers reads out of order by several MiB; such
+   * read-ahead (16 MiB, handed over by several libfuse threads) delivers reads out of order by several MiB; such
    * reads fill a hole instead of restarting the stream. Partly read ranges further behind are dropped.
    */
   keepBehind: number;
