@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { RemoteEntry } from '../../drives/types.js';
 import { QuickXorHash } from '../../hash/quickxorhash.js';
+import { AsideBuffers } from './aside-buffers.js';
 
 interface Hasher {
   update(b: Uint8Array): void;
@@ -12,6 +13,9 @@ interface Hasher {
  * window (16 MiB) in flight; a handle that jumps further ahead than this is not reading in order.
  */
 const MAX_AHEAD_BYTES = 16 << 20;
+
+/** Shared by all handles: 32 idle slots (4 MiB) cover the usual race of a few reads. */
+const asidePool = new AsideBuffers(32);
 
 /** A read of this handle between its start and its answer. */
 interface InFlight {
@@ -85,7 +89,7 @@ export class SequentialCheck {
         // Nobody reads the gap yet: keep a copy until somebody does (or give up past the bound).
         if (this.aheadBytes + buf.length > MAX_AHEAD_BYTES) this.abandon();
         else {
-          this.ahead.push({ pos: r.pos, bytes: Buffer.from(buf) });
+          this.ahead.push({ pos: r.pos, bytes: asidePool.copyOf(buf) });
           this.aheadBytes += buf.length;
         }
         return true;
@@ -118,6 +122,7 @@ export class SequentialCheck {
       this.ahead.splice(this.ahead.indexOf(next), 1);
       this.aheadBytes -= next.bytes.length;
       this.hash(next.pos, next.bytes);
+      asidePool.give(next.bytes);
     }
   }
 
@@ -127,6 +132,7 @@ export class SequentialCheck {
   }
 
   private dropAhead(): void {
+    for (const p of this.ahead) asidePool.give(p.bytes);
     this.ahead = [];
     this.aheadBytes = 0;
   }
