@@ -21,9 +21,11 @@ const asidePool = new AsideBuffers(32);
 interface InFlight {
   pos: number;
   end: number;
-  /** Resolves once the read's bytes were hashed (or it gave up). */
-  done: Promise<void>;
-  finish: () => void;
+  /**
+   * Reads waiting for this one's bytes to be hashed (or for it to give up). Made only when a read
+   * races ahead of it, which is rare: no promise per read otherwise.
+   */
+  waiters?: (() => void)[];
 }
 
 /**
@@ -65,16 +67,16 @@ export class SequentialCheck {
   /** A read of [pos, pos + len) starts; pass the token to `observe` (or `cancel`) when its bytes are there. */
   begin(pos: number, len: number): InFlight | undefined {
     if (this.abandoned || this.result !== undefined) return undefined;
-    let finish!: () => void;
-    const done = new Promise<void>((r) => (finish = r));
-    const r: InFlight = { pos, end: pos + len, done, finish };
+    const r: InFlight = { pos, end: pos + len };
     this.inflight.add(r);
     return r;
   }
 
   cancel(r: InFlight): void {
     this.inflight.delete(r);
-    r.finish();
+    const ws = r.waiters;
+    r.waiters = undefined;
+    if (ws) for (const w of ws) w();
   }
 
   /** `buf` holds the bytes [r.pos, r.pos + buf.length) about to be handed over. False: the file is complete and its hash differs. */
@@ -83,7 +85,7 @@ export class SequentialCheck {
       while (!this.abandoned && this.result === undefined && r.pos > this.hashed) {
         const gap = [...this.inflight].find((o) => o !== r && o.pos <= this.hashed && this.hashed < o.end);
         if (gap) {
-          await gap.done;
+          await new Promise<void>((resolve) => (gap.waiters ??= []).push(resolve));
           continue;
         }
         // Nobody reads the gap yet: keep a copy until somebody does (or give up past the bound).
