@@ -38,7 +38,10 @@ export interface MountedFs {
  * Extra mount options ride inside `fsname`: the binding joins options with commas into one
  * `-o` and has no field for these (see native-notes/mount-options.md).
  * - big_writes: 128 KiB writes instead of 4 KiB.
- * - max_background/congestion_threshold: let the kernel keep many reads in flight.
+ * - max_background/congestion_threshold: 8/6, not more. Our own read-ahead keeps the ranges in
+ *   flight; a larger kernel background count only makes libfuse start and end a worker thread
+ *   per few requests, and the binding keeps a libuv handle of every thread that ever ran
+ *   (native-notes/mount-options.md): 64 cost ~1 CPU-s/GiB more and ~15% of the read rate.
  * - atomic_o_trunc: see below.
  * - attr_timeout/entry_timeout: the binding's own fields drop a 0 (it adds them only when truthy),
  *   which left the kernel caching for libfuse's default 1 s; here 0 reaches libfuse too.
@@ -46,7 +49,7 @@ export interface MountedFs {
 export function fuseOptionString(o: MountOptions): string {
   // atomic_o_trunc: O_TRUNC arrives with open() instead of as a separate truncate to 0 first,
   // which would upload an empty file before the new content.
-  const extra = ['max_background=64', 'congestion_threshold=48', 'max_read=131072', 'atomic_o_trunc'];
+  const extra = ['max_background=8', 'congestion_threshold=6', 'max_read=131072', 'atomic_o_trunc'];
   extra.push(`attr_timeout=${o.attrTimeoutSec}`, `entry_timeout=${o.attrTimeoutSec}`);
   if (o.bigWrites) extra.unshift('big_writes');
   if (o.readOnly) extra.push('ro');

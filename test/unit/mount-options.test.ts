@@ -127,6 +127,6 @@ test('noexec in fstab is kept (reaches libfuse), -N is refused, and a backslash 
   assert.ok(!dashO(BASE).includes('noexec'));
   assert.throws(() => parseHelperArgs(['od:', '/mnt/od', '-N', '/proc/1/ns/mnt']), /-N/);
   const opts = dashO({ ...BASE, fsName: 'drivemount:x\\' });
-  assert.ok(opts.includes('big_writes') && opts.includes('max_background=64'), opts.join(','));
+  assert.ok(opts.includes('big_writes') && opts.includes('max_background=8'), opts.join(','));
   assert.ok(!opts.join(',').includes('\\'), opts.join(','));
 });

@@ -33,7 +33,9 @@ test('sequential reading returns the bytes, with a window that grows into parall
   assert.equal(rs[0]![0], 0);
   assert.equal(rs[0]![1] - rs[0]![0], DEFAULT_PREFETCH.initialWindow, 'the first request is not small');
   assert.ok(Math.max(...rs.map(([a, b]) => b - a)) > DEFAULT_PREFETCH.initialWindow, 'requests never grew');
-  assert.ok(rs.length < 30, `${rs.length} requests for 40 MiB`);
+  // 320 reads of 128 KiB; while the window grows it is split into maxParallel ranges (24), so
+  // ~35 requests: far fewer than one per read, and the bound fails if ranges stop growing.
+  assert.ok(rs.length < 40, `${rs.length} requests for 40 MiB`);
   // No byte was fetched twice.
   const covered = rs.reduce((n, [a, b]) => n + (b - a), 0);
   assert.equal(covered, DATA.length);

@@ -1,4 +1,4 @@
-import { promises as fs, constants } from 'node:fs';
+import { promises as fs, constants, readSync } from 'node:fs';
 import { DriveError } from '../../util/errors.js';
 import type { ContentSource } from '../prefetch/content-source.js';
 import type { IndexRecord } from './cache-index.js';
@@ -8,6 +8,15 @@ import path from 'node:path';
 
 /** Largest piece read from a data file at once when feeding the read-ahead. */
 const DISK_PIECE = 1 << 20;
+/**
+ * A held read is done synchronously on the main thread while the data file answers from the
+ * page cache (a memcpy): the round trip through libuv's thread pool and a promise cost more than
+ * the copy and kept a warm re-read well below the FUSE ceiling. A read slower than this came from
+ * the disk: the next reads go through the thread pool again, so a cold cache file never holds
+ * up the event loop for more than one read per `SYNC_BACKOFF_READS`.
+ */
+const SYNC_READ_LIMIT_NS = 1_000_000n;
+const SYNC_BACKOFF_READS = 256;
 
 /** A download into the cache in progress: others wanting its bytes wait for it instead of fetching them again. */
 class Fetch {
@@ -38,6 +47,8 @@ export class CachedItem {
   private readonly fetches: Fetch[] = [];
   private writes = new Set<Promise<unknown>>();
   users = 0;
+  /** Held reads still to go through the thread pool after one that came from the disk. */
+  private asyncReadsLeft = 0;
   /** Dropped (changed, evicted, failed its hash): its bytes are never used again. */
   discarded = false;
 
@@ -77,7 +88,15 @@ export class CachedItem {
     const end = Math.min(this.size, pos + len);
     if (this.discarded || pos >= end || !this.spans.covers(pos, end)) return undefined;
     const fh = await this.open();
-    const { bytesRead } = await fh.read(target, 0, end - pos, pos);
+    let bytesRead: number;
+    if (this.asyncReadsLeft > 0) {
+      this.asyncReadsLeft--;
+      ({ bytesRead } = await fh.read(target, 0, end - pos, pos));
+    } else {
+      const t0 = process.hrtime.bigint();
+      bytesRead = readSync(fh.fd, target, 0, end - pos, pos);
+      if (process.hrtime.bigint() - t0 > SYNC_READ_LIMIT_NS) this.asyncReadsLeft = SYNC_BACKOFF_READS;
+    }
     if (bytesRead === end - pos) return bytesRead;
     this.cache.drop(this.id); // the data file lost bytes the index holds: never trust it again
     return undefined;

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { RemoteEntry } from '../../drives/types.js';
 import { QuickXorHash } from '../../hash/quickxorhash.js';
+import { AsideBuffers } from './aside-buffers.js';
 
 interface Hasher {
   update(b: Uint8Array): void;
@@ -13,13 +14,18 @@ interface Hasher {
  */
 const MAX_AHEAD_BYTES = 16 << 20;
 
+/** Shared by all handles: 32 idle slots (4 MiB) cover the usual race of a few reads. */
+const asidePool = new AsideBuffers(32);
+
 /** A read of this handle between its start and its answer. */
 interface InFlight {
   pos: number;
   end: number;
-  /** Resolves once the read's bytes were hashed (or it gave up). */
-  done: Promise<void>;
-  finish: () => void;
+  /**
+   * Reads waiting for this one's bytes to be hashed (or for it to give up). Made only when a read
+   * races ahead of it, which is rare: no promise per read otherwise.
+   */
+  waiters?: (() => void)[];
 }
 
 /**
@@ -61,16 +67,16 @@ export class SequentialCheck {
   /** A read of [pos, pos + len) starts; pass the token to `observe` (or `cancel`) when its bytes are there. */
   begin(pos: number, len: number): InFlight | undefined {
     if (this.abandoned || this.result !== undefined) return undefined;
-    let finish!: () => void;
-    const done = new Promise<void>((r) => (finish = r));
-    const r: InFlight = { pos, end: pos + len, done, finish };
+    const r: InFlight = { pos, end: pos + len };
     this.inflight.add(r);
     return r;
   }
 
   cancel(r: InFlight): void {
     this.inflight.delete(r);
-    r.finish();
+    const ws = r.waiters;
+    r.waiters = undefined;
+    if (ws) for (const w of ws) w();
   }
 
   /** `buf` holds the bytes [r.pos, r.pos + buf.length) about to be handed over. False: the file is complete and its hash differs. */
@@ -79,13 +85,13 @@ export class SequentialCheck {
       while (!this.abandoned && this.result === undefined && r.pos > this.hashed) {
         const gap = [...this.inflight].find((o) => o !== r && o.pos <= this.hashed && this.hashed < o.end);
         if (gap) {
-          await gap.done;
+          await new Promise<void>((resolve) => (gap.waiters ??= []).push(resolve));
           continue;
         }
         // Nobody reads the gap yet: keep a copy until somebody does (or give up past the bound).
         if (this.aheadBytes + buf.length > MAX_AHEAD_BYTES) this.abandon();
         else {
-          this.ahead.push({ pos: r.pos, bytes: Buffer.from(buf) });
+          this.ahead.push({ pos: r.pos, bytes: asidePool.copyOf(buf) });
           this.aheadBytes += buf.length;
         }
         return true;
@@ -118,6 +124,7 @@ export class SequentialCheck {
       this.ahead.splice(this.ahead.indexOf(next), 1);
       this.aheadBytes -= next.bytes.length;
       this.hash(next.pos, next.bytes);
+      asidePool.give(next.bytes);
     }
   }
 
@@ -127,6 +134,7 @@ export class SequentialCheck {
   }
 
   private dropAhead(): void {
+    for (const p of this.ahead) asidePool.give(p.bytes);
     this.ahead = [];
     this.aheadBytes = 0;
   }
