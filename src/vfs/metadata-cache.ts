@@ -133,7 +133,8 @@ export class MetadataCache {
     });
     const entryMax = opts.maxEntryBytes ?? DEFAULT_ENTRY_BYTES;
     this.entries = new LRUCache({
-      max: opts.maxEntries ?? 50_000,
+      // lru-cache allocates its arrays for `max` up front (50,000 took 3 MB): bytes bound it first.
+      max: opts.maxEntries ?? 16_384,
       maxSize: entryMax,
       maxEntrySize: entryMax,
       sizeCalculation: (e) => (e === MISSING ? 64 : entryBytes(e)),
