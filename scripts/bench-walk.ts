@@ -1,5 +1,5 @@
 // Tree-walk benchmark: figures side by side with their targets, in one run, on loopback.
-//   node dist/scripts/bench-walk.js [--latency 20] [--walk-ahead N] [--only find] [--skip-big] [--no-rclone] [--keep]
+//   node dist/scripts/bench-walk.js [--latency 20] [--walk-ahead N] [--only find] [--skip-big] [--big-only] [--no-rclone] [--keep]
 // A OneDrive emulator shaped with 20 ms per request serves a tree of 10,000 entries in 300
 // folders. `find`, `du -s` and `rsync -an` walk it through a fresh mount each, once with
 // walk-ahead off (--walk-ahead 0: the walk lists one folder after another) and once as shipped;
@@ -28,10 +28,12 @@ const BIG = 100_000;
 /** `--walk-ahead N` measures another concurrency than the shipped default. */
 const oursArgs = args.includes('--walk-ahead') ? ['--walk-ahead', args[args.indexOf('--walk-ahead') + 1]!] : [];
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+/** `--big-only`: just the 100,000-entry folder's `ls -l` (time and peak RSS), no walks. */
+const bigOnly = args.includes('--big-only');
 
 async function seed(): Promise<void> {
   const tree = path.join(root, 'tree');
-  if (!(await fs.stat(path.join(tree, '.seeded')).catch(() => null))) {
+  if (!bigOnly && !(await fs.stat(path.join(tree, '.seeded')).catch(() => null))) {
     const folders: string[] = [];
     for (let t = 0; t < TOP; t++) {
       folders.push(path.join(tree, `top${t}`));
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
       ['rsync -an', (t) => ['rsync', ['-an', t + '/', path.join(work, 'rsync-dest')]]],
     ];
     for (const [name, cmd] of programs) {
-      if (only && only !== name) continue;
+      if (bigOnly || (only && only !== name)) continue;
       const seq = await walk(emu, ['--walk-ahead', '0'], cmd);
       row(`${name}, sequential walk (--walk-ahead 0)`, `${(seq.ms / 1000).toFixed(2)} s`, `${seq.calls} API calls`);
       const ours = await walk(emu, oursArgs, cmd);
@@ -118,7 +120,7 @@ async function main(): Promise<void> {
         row(`${name}, rclone mount (its defaults)`, `${(rc.ms / 1000).toFixed(2)} s`, `${rc.calls} API calls; ours ${(rc.ms / ours.ms).toFixed(1)}× faster`);
       }
     }
-    if (!rclone) row('rclone mount, same tree', 'not run', args.includes('--no-rclone') ? '--no-rclone' : 'rclone is not on PATH');
+    if (!rclone && !bigOnly) row('rclone mount, same tree', 'not run', args.includes('--no-rclone') ? '--no-rclone' : 'rclone is not on PATH');
     if (!args.includes('--skip-big')) {
       await withBenchMount('onedrive', emu, work, ['--read-only', '--poll-interval', '0'], async (mnt, proc) => {
         await fs.stat(path.join(mnt, 'big'));

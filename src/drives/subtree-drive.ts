@@ -9,6 +9,7 @@ export class SubtreeDrive implements Drive {
   readonly writer?: DriveWriter;
 
   constructor(private readonly inner: Drive, private readonly prefix: string) {
+    if (inner.listPages) this.listPages = (p, dir) => inner.listPages!(this.full(p), dir);
     const w = inner.writer;
     if (w) {
       const full = (p: string) => this.full(p);
@@ -41,6 +42,8 @@ export class SubtreeDrive implements Drive {
   list(path: string, dir?: RemoteEntry): Promise<RemoteEntry[]> {
     return this.inner.list(this.full(path), dir);
   }
+  /** Set in the constructor where the inner drive has it (the cache checks for it). */
+  readonly listPages?: (path: string, dir?: RemoteEntry) => AsyncIterable<RemoteEntry[]>;
   /** The inner drive's feed: it names items by id, which need no prefix. */
   changes(): ChangeFeed | undefined {
     return this.inner.changes?.();

@@ -156,6 +156,12 @@ export interface Drive {
   /** Every child of a folder, following all pages. */
   list(path: string, dir?: RemoteEntry): Promise<RemoteEntry[]>;
   /**
+   * The same children a page at a time, as the service sends them, for drivers whose listings
+   * come in pages: the cache stores each page compactly before the next is fetched, so a huge
+   * folder's entries (and the JSON they came in) are never all in memory as objects at once.
+   */
+  listPages?(path: string, dir?: RemoteEntry): AsyncIterable<RemoteEntry[]>;
+  /**
    * The bytes [start, end) of a file, in order. Ends early only where the file really ends (it is
    * shorter than listed); throws DriveError (EIO once retries bring no progress). Retries, link
    * refresh, waits for a busy service, resuming cut bodies and download caps are the driver's job.

@@ -28,13 +28,22 @@ export function readOperations(ctx: OperationsContext) {
     },
     readdir(path: string, cb: Cb) {
       runOp(ctx, 'readdir', path, cb, async () => {
+        // Names and folder bits straight from the cached listing's columns: no entry objects.
         const children = await vfs.readdir(path);
-        const names = ['.', '..', ...children.map((e) => e.name)];
+        const n = children.size;
+        const names = new Array<string>(n + 2);
+        names[0] = '.';
+        names[1] = '..';
+        for (let s = 0; s < n; s++) names[s + 2] = children.nameAt(s);
         // Each name's type rides along (d_type): a walker such as `find` then needs no stat to
         // tell files from folders. libfuse 2 uses nothing else of these stats. The binding turns
         // each into a typed array of its own (~300 bytes): a huge folder goes without.
-        if (children.length > MAX_TYPED_NAMES) return [names];
-        return [names, [DIR_TYPE, DIR_TYPE, ...children.map((e) => (e.isDir ? DIR_TYPE : FILE_TYPE))]];
+        if (n > MAX_TYPED_NAMES) return [names];
+        const types = new Array<typeof DIR_TYPE>(n + 2);
+        types[0] = DIR_TYPE;
+        types[1] = DIR_TYPE;
+        for (let s = 0; s < n; s++) types[s + 2] = children.isDirAt(s) ? DIR_TYPE : FILE_TYPE;
+        return [names, types];
       });
     },
     open(path: string, flags: number, cb: Cb) {

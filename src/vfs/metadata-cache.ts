@@ -3,6 +3,7 @@ import type { Drive, RemoteChange, RemoteEntry } from '../drives/types.js';
 import { DriveError } from '../util/errors.js';
 import { joinPosix, splitPath } from '../util/posix-path.js';
 import { placeChanges } from './change-placement.js';
+import { Listing } from './listing.js';
 
 export interface MetadataCacheOptions {
   /** How long listings and stats are trusted (rclone's --dir-cache-time). */
@@ -18,6 +19,8 @@ export interface MetadataCacheOptions {
    * may take all of it: a folder bigger than that is listed again on every miss.
    */
   maxListingBytes?: number;
+  /** Approximate bytes single stats may take. */
+  maxEntryBytes?: number;
 }
 
 /** What one remote change did to the cache, for those holding the item open. */
@@ -33,12 +36,18 @@ export interface AppliedChange {
  */
 export const MAX_LISTED_LINKS = 1000;
 
-/** Default bound of cached listings: about 100,000 entries with download links. */
-export const DEFAULT_LISTING_BYTES = 96 << 20;
+/**
+ * Default bound of cached listings, in their estimated bytes: about 200,000 entries of Graph
+ * (ids, version tags and a hash each), so one 100,000-entry folder stays cached whole.
+ */
+export const DEFAULT_LISTING_BYTES = 64 << 20;
+
+/** Default bound of single stats (items whose folder is not listed). */
+export const DEFAULT_ENTRY_BYTES = 8 << 20;
 
 /**
- * Rough heap bytes of a cached entry (object, strings, link, hashes): enough to bound the cache
- * by memory rather than by count, since one entry with a link is ten times one without.
+ * Rough heap bytes of a single cached entry (object, strings, link, hashes): enough to bound the
+ * cache by memory rather than by count, since one entry with a link is several times one without.
  */
 export function entryBytes(e: RemoteEntry): number {
   let n = 160 + e.name.length + e.id.length + (e.version?.length ?? 0);
@@ -53,7 +62,13 @@ export interface CacheCounters {
   hits: number;
 }
 
-type Children = Map<string, RemoteEntry>;
+/**
+ * A cached listing, in a box of its own: lru-cache measures a value only when a different value
+ * is set, so a listing changed in place is set again in a new box to be measured again.
+ */
+interface Held {
+  readonly listing: Listing;
+}
 const MISSING = Symbol('missing');
 
 /**
@@ -63,9 +78,9 @@ const MISSING = Symbol('missing');
  */
 export class MetadataCache {
   readonly counters: CacheCounters = { listings: 0, stats: 0, hits: 0 };
-  private readonly dirs: LRUCache<string, Children>;
+  private readonly dirs: LRUCache<string, Held>;
   private readonly entries: LRUCache<string, RemoteEntry | typeof MISSING>;
-  private readonly inflightDirs = new Map<string, Promise<Children>>();
+  private readonly inflightDirs = new Map<string, Promise<Listing>>();
   /** Folders whose own attributes (time, size) the service changed when a child changed. */
   private readonly stale = new Set<string>();
   private readonly inflightStats = new Map<string, Promise<RemoteEntry>>();
@@ -82,10 +97,16 @@ export class MetadataCache {
   private readonly listedTooEarly = new Set<string>();
 
   /**
-   * id → mount path of every item seen in a listing or a stat, and of every listed folder, so
-   * changes the service reports by id find their place. Checked against the cache on use.
+   * id → mount path of every item seen in a stat, and of every listed folder, so changes the
+   * service reports by id find their place. Checked against the cache on use.
    */
   private readonly pathById = new Map<string, string>();
+  /**
+   * id → its folder's path, for every listed child: the same changes find listed items through
+   * their folder's listing. The value is the listing's own path string, so an entry costs no
+   * string of its own (a 100,000-entry folder would otherwise make 100,000 paths).
+   */
+  private readonly parentById = new Map<string, string>();
   /** The listed folder's own id, per listing. */
   private readonly listingIds = new Map<string, string>();
   /** The mounted folder's id: changes in it must find it even once its stat has expired. */
@@ -104,24 +125,24 @@ export class MetadataCache {
       max: opts.maxDirs ?? 20_000,
       maxSize,
       maxEntrySize: maxSize,
-      // Measured when stored; children later added or replaced one by one are not re-measured.
-      sizeCalculation: (m) => {
-        let n = 64;
-        for (const e of m.values()) n += entryBytes(e);
-        return Math.max(1, n);
-      },
+      // A listing keeps its estimate up to date; it is measured again after each change (`resized`).
+      sizeCalculation: (h) => Math.max(1, h.listing.bytes),
       ttl,
       ttlAutopurge: false,
-      dispose: (m, path) => this.unindexListing(path, m),
+      dispose: (h, path) => this.unindexListing(path, h.listing),
     });
+    const entryMax = opts.maxEntryBytes ?? DEFAULT_ENTRY_BYTES;
     this.entries = new LRUCache({
-      max: opts.maxEntries ?? 50_000,
+      // lru-cache allocates its arrays for `max` up front (50,000 took 3 MB): bytes bound it first.
+      max: opts.maxEntries ?? 16_384,
+      maxSize: entryMax,
+      maxEntrySize: entryMax,
+      sizeCalculation: (e) => (e === MISSING ? 64 : entryBytes(e)),
       ttl,
       ttlAutopurge: false,
       dispose: (e, path) => {
         if (e === MISSING || this.entries.peek(path) === e || this.pathById.get(e.id) !== path) return;
-        const { parent, name } = splitPath(path);
-        if (this.dirs.peek(parent)?.get(name)?.id !== e.id) this.pathById.delete(e.id);
+        if (this.listingIds.get(path) !== e.id) this.pathById.delete(e.id);
       },
     });
   }
@@ -129,6 +150,13 @@ export class MetadataCache {
   /** Cached listings' approximate bytes (bounded by maxListingBytes). */
   get listingBytes(): number {
     return this.dirs.calculatedSize ?? 0;
+  }
+
+  /** Entries held in cached listings, for tests and stats. */
+  get listedEntries(): number {
+    let n = 0;
+    for (const h of this.dirs.values()) n += h.listing.size;
+    return n;
   }
 
   async lookup(path: string): Promise<RemoteEntry> {
@@ -151,14 +179,14 @@ export class MetadataCache {
   /** What the cache holds for `path`: an entry, MISSING (known not to exist), or undefined (not known). */
   private cachedEntry(path: string): RemoteEntry | typeof MISSING | undefined {
     const { parent, name } = splitPath(path);
-    return this.dirs.get(parent)?.get(name) ?? this.entries.get(path);
+    return this.dirs.get(parent)?.listing.get(name) ?? this.entries.get(path);
   }
 
   private async lookupCached(path: string): Promise<RemoteEntry> {
     if (this.stale.has(path)) return this.restat(path);
     if (path !== '/') {
       const { parent, name } = splitPath(path);
-      const siblings = this.dirs.get(parent);
+      const siblings = this.dirs.get(parent)?.listing;
       if (siblings) {
         this.counters.hits++;
         const e = siblings.get(name);
@@ -176,7 +204,7 @@ export class MetadataCache {
       // No lookup by path on this service: list the parent, which answers for every sibling too.
       const { parent, name } = splitPath(path);
       // The listing itself answers: with a very short cache time it may be gone from the cache already.
-      const e = (await this.list(parent)).find((c) => c.name === name);
+      const e = (await this.listing(parent)).get(name);
       if (!e) throw notFound(path);
       return e;
     }
@@ -205,13 +233,22 @@ export class MetadataCache {
     throw err;
   }
 
+  /** Every child of a folder, as entry objects (small callers; readdir uses `listing`). */
   async list(path: string): Promise<RemoteEntry[]> {
+    return (await this.listing(path)).entries();
+  }
+
+  /**
+   * A folder's children as the cache holds them (in columns: see Listing). The answer is the
+   * cached listing itself: read it at once, since later changes land in it.
+   */
+  async listing(path: string): Promise<Listing> {
     const cached = this.dirs.get(path);
     if (cached) {
       this.counters.hits++;
-      return [...cached.values()];
+      return cached.listing;
     }
-    const children = await this.singleFlight(this.inflightDirs, path, async () => {
+    return this.singleFlight(this.inflightDirs, path, async () => {
       const gen = this.generation;
       const dir = await this.lookup(path);
       if (!dir.isDir) throw new DriveError('ENOTDIR', `${path} is not a folder`);
@@ -219,27 +256,35 @@ export class MetadataCache {
       const changes = new Map<string, RemoteEntry | typeof MISSING>();
       this.changedDuringListing.set(path, changes);
       try {
-        const list = await this.drive.list(path, dir);
-        const map: Children = new Map();
-        const dropLinks = list.length > MAX_LISTED_LINKS;
-        for (const e of list) {
-          // Unset in place, not copied (a copy of each entry would double a big listing's garbage)
-          // and not deleted (the entry keeps its shape). A link is optional: without one, a read asks for it.
-          if (dropLinks) e.link = undefined;
-          map.set(e.name, e);
+        const listing = new Listing();
+        // Page by page where the driver can: a page's entries go into columns and its objects
+        // (and the JSON they came from) are garbage before the next page arrives.
+        for await (const page of this.pages(path, dir)) {
+          for (const e of page) {
+            // A link is optional (without one, a read asks for it): a big folder keeps none.
+            if (listing.size === MAX_LISTED_LINKS) listing.dropLinks();
+            listing.set(e.name, e);
+          }
         }
         for (const [name, e] of changes) {
-          if (e === MISSING) map.delete(name);
-          else map.set(name, e);
+          if (e === MISSING) listing.delete(name);
+          else listing.set(name, e);
         }
-        if (gen === this.generation && !this.listedTooEarly.has(path)) this.setListing(path, dir.id, map);
-        return map;
+        if (gen === this.generation && !this.listedTooEarly.has(path)) this.setListing(path, dir.id, listing);
+        return listing;
       } finally {
         this.listedTooEarly.delete(path);
         this.changedDuringListing.delete(path);
       }
     });
-    return [...children.values()];
+  }
+
+  private pages(path: string, dir: RemoteEntry): AsyncIterable<RemoteEntry[]> {
+    if (this.drive.listPages) return this.drive.listPages(path, dir);
+    const drive = this.drive;
+    return (async function* () {
+      yield await drive.list(path, dir);
+    })();
   }
 
   /**
@@ -257,12 +302,34 @@ export class MetadataCache {
       return;
     }
     const { parent, name } = splitPath(path);
-    const siblings = this.dirs.get(parent);
+    const siblings = this.dirs.get(parent)?.listing;
     // The service may keep its own spelling; the mount shows the name the program used.
     const shown = entry.name === name ? entry : { ...entry, name };
-    if (siblings) siblings.set(name, shown);
+    if (siblings) {
+      const was = siblings.idOf(name);
+      if (was !== undefined && was !== shown.id && this.parentById.get(was) === parent) this.parentById.delete(was);
+      siblings.set(name, shown);
+      this.parentById.set(shown.id, parent);
+      this.resized(parent, siblings);
+    }
     this.setEntry(path, shown);
     this.noteChange(parent, name, path, shown);
+  }
+
+  /** A listing changed in place: its bytes are measured again (lru-cache measures only on set). */
+  private resized(path: string, l: Listing): void {
+    if (this.dirs.peek(path)?.listing === l) this.dirs.set(path, { listing: l }, { noUpdateTTL: true, noDisposeOnSet: true });
+  }
+
+  /** Takes the child `name` out of `parent`'s cached listing, if it is there. */
+  private unlist(parent: string, name: string): void {
+    const siblings = this.dirs.get(parent)?.listing;
+    if (!siblings) return;
+    const id = siblings.idOf(name);
+    if (id === undefined) return;
+    siblings.delete(name);
+    if (this.parentById.get(id) === parent) this.parentById.delete(id);
+    this.resized(parent, siblings);
   }
 
   private setEntry(path: string, e: RemoteEntry): void {
@@ -271,24 +338,34 @@ export class MetadataCache {
     if (path === '/') this.rootId = e.id;
   }
 
-  private setListing(path: string, dirId: string, map: Children): void {
-    this.dirs.set(path, map);
+  private setListing(path: string, dirId: string, l: Listing): void {
+    this.dirs.set(path, { listing: l });
     if (!this.dirs.has(path)) return; // bigger than the whole budget: not kept
     this.listingIds.set(path, dirId);
     this.pathById.set(dirId, path);
-    for (const [name, e] of map) this.pathById.set(e.id, joinPosix(path, name));
+    for (let s = 0; s < l.size; s++) this.parentById.set(l.idAt(s), path);
   }
 
-  private unindexListing(path: string, m: Children): void {
-    // A listing replaced by a newer one of the same folder keeps its ids (set again right after).
-    if (this.dirs.peek(path) === m) return;
+  private unindexListing(path: string, l: Listing): void {
+    // lru-cache calls this before the listing leaves; one replaced by a newer listing of the same
+    // folder loses its ids here and has them set again right after (setListing).
     this.listingIds.delete(path);
-    for (const [name, e] of m) if (this.pathById.get(e.id) === joinPosix(path, name)) this.pathById.delete(e.id);
+    for (let s = 0; s < l.size; s++) {
+      const id = l.idAt(s);
+      if (this.parentById.get(id) === path) this.parentById.delete(id);
+    }
   }
 
   /** The mount path of the item with this id, if the cache holds it there now. */
   private pathOfId(id: string): string | undefined {
     if (id === this.rootId) return '/';
+    const parent = this.parentById.get(id);
+    if (parent !== undefined) {
+      const l = this.dirs.peek(parent)?.listing;
+      const slot = l?.slotOfId(id);
+      if (slot !== undefined) return joinPosix(parent, l!.nameAt(slot));
+      this.parentById.delete(id);
+    }
     const p = this.pathById.get(id);
     if (p === undefined) return undefined;
     const held = this.cachedEntry(p);
@@ -350,7 +427,7 @@ export class MetadataCache {
   /** The service says `path` is no longer there. */
   private dropRemote(path: string): void {
     const { parent, name } = splitPath(path);
-    this.dirs.get(parent)?.delete(name);
+    this.unlist(parent, name);
     this.entries.delete(path);
     this.noteChange(parent, name, path, MISSING);
     this.forgetBelow(path);
@@ -363,6 +440,7 @@ export class MetadataCache {
     this.entries.clear();
     this.stale.clear();
     this.pathById.clear();
+    this.parentById.clear();
     this.listingIds.clear();
   }
 
@@ -394,7 +472,7 @@ export class MetadataCache {
   remove(path: string): void {
     this.localChanges.set(path, ++this.localMark);
     const { parent, name } = splitPath(path);
-    this.dirs.get(parent)?.delete(name);
+    this.unlist(parent, name);
     this.entries.set(path, MISSING, { ttl: this.opts.negativeTtlMs });
     this.noteChange(parent, name, path, MISSING);
     this.forgetBelow(path);
@@ -409,9 +487,9 @@ export class MetadataCache {
   }
 
   /** A listing fresh from the service, bypassing the cache (before deleting a folder, say). */
-  async listFresh(path: string): Promise<RemoteEntry[]> {
+  async listFresh(path: string): Promise<Listing> {
     this.dirs.delete(path);
-    return this.list(path);
+    return this.listing(path);
   }
 
   private singleFlight<T>(map: Map<string, Promise<T>>, key: string, fn: () => Promise<T>): Promise<T> {

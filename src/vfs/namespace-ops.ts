@@ -22,7 +22,7 @@ export class NamespaceOps {
     if (!e.isDir) throw new DriveError('ENOTDIR', `${path} is not a folder`);
     if (path === '/') throw new DriveError('EBUSY', 'the mount root cannot be removed');
     // Graph deletes folders with everything in them: ask the service, not the cache.
-    if (this.staged.hasBelow(path) || (await this.metadata.listFresh(path)).length > 0) throw new DriveError('ENOTEMPTY', `${path} is not empty`);
+    if (this.staged.hasBelow(path) || (await this.metadata.listFresh(path)).size > 0) throw new DriveError('ENOTEMPTY', `${path} is not empty`);
     await this.staged.writer().remove(path, e);
     this.metadata.remove(path);
     this.metadata.childChanged(path);
@@ -65,7 +65,7 @@ export class NamespaceOps {
     if (dst) {
       if (src.isDir && !dst.isDir) throw new DriveError('ENOTDIR', `${to} is not a folder`);
       if (!src.isDir && dst.isDir) throw new DriveError('EISDIR', `${to} is a folder`);
-      if (dst.isDir && (this.staged.hasBelow(to) || (await this.metadata.listFresh(to)).length > 0)) throw new DriveError('ENOTEMPTY', `${to} is not empty`);
+      if (dst.isDir && (this.staged.hasBelow(to) || (await this.metadata.listFresh(to)).size > 0)) throw new DriveError('ENOTEMPTY', `${to} is not empty`);
     } else {
       await this.assertNoCaseTwin(to, from);
     }
@@ -139,9 +139,10 @@ export class NamespaceOps {
     if (!this.drive.capabilities.caseInsensitive) return;
     const { parent, name } = splitPath(path);
     const lower = name.toLowerCase();
-    const twin = (await this.metadata.list(parent)).find((e: RemoteEntry) => e.name !== name && e.name.toLowerCase() === lower);
-    if (twin && `${parent === '/' ? '' : parent}/${twin.name}` !== except) {
-      throw new DriveError('EEXIST', `${path}: "${twin.name}" exists, and ${this.drive.name}'s names ignore case`);
+    // Names only: a big folder's entries are not built for this.
+    const twin = (await this.metadata.listing(parent)).findName((n) => n !== name && n.toLowerCase() === lower);
+    if (twin !== undefined && `${parent === '/' ? '' : parent}/${twin}` !== except) {
+      throw new DriveError('EEXIST', `${path}: "${twin}" exists, and ${this.drive.name}'s names ignore case`);
     }
   }
 }

@@ -23,6 +23,7 @@ import { RecoveryHolds } from './recovery-holds.js';
 import { ChangePoller } from './change-poller.js';
 import { DEFAULT_WALK_AHEAD, WalkAhead } from './walk-ahead.js';
 import type { AppliedChange } from './metadata-cache.js';
+import type { Listing } from './listing.js';
 
 export interface VfsOptions {
   readOnly: boolean;
@@ -122,7 +123,7 @@ export class Vfs {
     const journal = this.journal && new StagedJournal(this.journal, { syncBeforeUpload: opts.writeBackMs !== undefined });
     this.staged = new StagedFiles({ drive, log, metadata: this.metadata, staging: new StagingArea(opts.cacheDir), journal, writeBackMs: opts.writeBackMs, writeBackMaxBytes: opts.writeBackMaxBytes });
     this.ns = new NamespaceOps(drive, this.metadata, this.staged);
-    this.walkAhead = new WalkAhead((p) => this.metadata.list(p), log, { ...DEFAULT_WALK_AHEAD, concurrency: opts.walkAheadListings });
+    this.walkAhead = new WalkAhead((p) => this.metadata.listing(p), log, { ...DEFAULT_WALK_AHEAD, concurrency: opts.walkAheadListings });
     const feed = opts.pollIntervalMs > 0 ? drive.changes?.() : undefined;
     if (feed) {
       this.poller = new ChangePoller(feed, this.metadata, log, {
@@ -188,9 +189,10 @@ export class Vfs {
     });
   }
 
-  async readdir(path: string): Promise<RemoteEntry[]> {
+  /** The cached listing itself (names and folder bits, no entry objects): read it at once. */
+  async readdir(path: string): Promise<Listing> {
     checkNameLength(path);
-    const children = await this.metadata.list(path);
+    const children = await this.metadata.listing(path);
     this.walkAhead.programListed(path, children);
     return children;
   }

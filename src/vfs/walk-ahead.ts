@@ -1,6 +1,6 @@
-import type { RemoteEntry } from '../drives/types.js';
 import type { Logger } from '../util/log.js';
 import { joinPosix, splitPath } from '../util/posix-path.js';
+import type { ListedNames } from './listing.js';
 
 export interface WalkAheadOptions {
   /** Listings fetched at once ahead of the walk (within the drive's own pacing). */
@@ -34,13 +34,13 @@ export class WalkAhead {
 
   constructor(
     /** The cached listing (fetching it if needed): what the program's own readdir will find. */
-    private readonly list: (path: string) => Promise<RemoteEntry[]>,
+    private readonly list: (path: string) => Promise<ListedNames>,
     private readonly log: Logger,
     private readonly opts: WalkAheadOptions = DEFAULT_WALK_AHEAD,
   ) {}
 
   /** A program listed `path` and got `children`. */
-  programListed(path: string, children: readonly RemoteEntry[]): void {
+  programListed(path: string, children: ListedNames): void {
     if (this.opts.concurrency <= 0) return;
     const now = Date.now();
     if (now - this.lastProgramListing > this.opts.idleMs) this.ahead.clear(); // a new walk
@@ -112,6 +112,8 @@ export class WalkAhead {
   }
 }
 
-function subfolders(path: string, children: readonly RemoteEntry[]): string[] {
-  return children.filter((c) => c.isDir).map((c) => joinPosix(path, c.name));
+function subfolders(path: string, children: ListedNames): string[] {
+  const out: string[] = [];
+  for (let s = 0; s < children.size; s++) if (children.isDirAt(s)) out.push(joinPosix(path, children.nameAt(s)));
+  return out;
 }

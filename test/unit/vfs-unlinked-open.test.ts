@@ -13,7 +13,7 @@ test('unlink of a file open for writing (libfuse: rename to a hidden name): the 
   await put(f.vfs, fh, 'abc');
   await f.vfs.rename('/new.txt', hidden('/'));
   await assert.rejects(f.vfs.getattr('/new.txt'), errno('ENOENT'));
-  assert.deepEqual((await f.vfs.readdir('/')).map((e) => e.name), []);
+  assert.deepEqual((await f.vfs.readdir('/')).names(), []);
   await put(f.vfs, fh, 'def', 3);
   assert.equal(await get(f.vfs, fh), 'abcdef');
   assert.equal((await f.vfs.fgetattr(fh, hidden('/'))).size, 6);

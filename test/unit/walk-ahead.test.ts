@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WalkAhead } from '../../src/vfs/walk-ahead.js';
 import type { RemoteEntry } from '../../src/drives/types.js';
+import { Listing } from '../../src/vfs/listing.js';
 import { silentLogger } from '../../src/util/log.js';
 
 const dir = (name: string): RemoteEntry => ({ id: name, name, isDir: true, size: 0, mtimeMs: 0, birthtimeMs: 0 });
@@ -12,14 +13,14 @@ function tree(fan: number, depth: number) {
   const calls: string[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
-  const list = async (p: string): Promise<RemoteEntry[]> => {
+  const list = async (p: string): Promise<Listing> => {
     calls.push(p);
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     await new Promise((r) => setTimeout(r, 5));
     inFlight--;
     const level = p === '/' ? 0 : p.split('/').length - 1;
-    return level >= depth ? [] : Array.from({ length: fan }, (_, i) => dir(`d${i}`));
+    return Listing.of(level >= depth ? [] : Array.from({ length: fan }, (_, i) => dir(`d${i}`)));
   };
   return { list, calls, maxInFlight: () => maxInFlight };
 }

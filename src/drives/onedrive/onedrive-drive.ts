@@ -95,28 +95,42 @@ export class OneDriveDrive implements Drive {
   }
 
   async list(path: string, dir?: RemoteEntry): Promise<RemoteEntry[]> {
-    const first = dir
+    const out: RemoteEntry[] = [];
+    for await (const page of this.listPages(path, dir)) for (const e of page) out.push(e);
+    return out;
+  }
+
+  /** Graph's pages (`@odata.nextLink`), each turned into entries before the next is asked for. */
+  async *listPages(path: string, dir?: RemoteEntry): AsyncIterable<RemoteEntry[]> {
+    let next: string | undefined = dir
       ? `${this.base}/items/${encodeURIComponent(dir.id)}/children?$top=${PAGE_SIZE}`
       : `${this.base}${itemPath(this.drivePath(path))}/children?$top=${PAGE_SIZE}`;
-    const out: RemoteEntry[] = [];
-    let next: string | undefined = first;
     // Links minted before a later upload/move/remove of their item must not be used after it.
     const asked = this.content.links.now();
+    while (next) {
+      const page = await this.listPage(next, path, asked);
+      next = page.next;
+      yield page.entries;
+    }
+  }
+
+  /** One page as entries; its JSON is garbage once this returns (nothing of it stays in the generator). */
+  private async listPage(url: string, path: string, asked: number): Promise<{ entries: RemoteEntry[]; next?: string }> {
+    let page: ChildrenPage;
     try {
-      while (next) {
-        const page: ChildrenPage = await this.api.json<ChildrenPage>(next);
-        const now = Date.now();
-        for (const item of page.value ?? []) {
-          const e = toRemoteEntry(item, now);
-          if (e.link) this.content.links.stamp(e.link, asked);
-          out.push(e);
-        }
-        next = page['@odata.nextLink'];
-      }
+      page = await this.api.json<ChildrenPage>(url);
     } catch (e) {
       throw graphError(e, `list ${path}`);
     }
-    return out;
+    const now = Date.now();
+    const items = page.value ?? [];
+    const entries = new Array<RemoteEntry>(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const e = toRemoteEntry(items[i]!, now);
+      if (e.link) this.content.links.stamp(e.link, asked);
+      entries[i] = e;
+    }
+    return { entries, next: page['@odata.nextLink'] };
   }
 
   readRange(path: string, entry: RemoteEntry, start: number, end: number, signal?: AbortSignal): AsyncIterable<Buffer> {
