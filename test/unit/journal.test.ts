@@ -431,7 +431,7 @@ test('a commit over an item that changed on the service since it was opened goes
     f.drive.put('/notes.txt', 'theirs, written elsewhere', 2_000_000); // another device, meanwhile
     await f.vfs.flush(fh);
     assert.equal(f.drive.content('/notes.txt')?.toString(), 'theirs, written elsewhere', 'their file is not overwritten');
-    const names = (await f.vfs.readdir('/')).map((e) => e.name).filter((n) => n.startsWith('notes (conflict '));
+    const names = (await f.vfs.readdir('/')).names().filter((n) => n.startsWith('notes (conflict '));
     assert.equal(names.length, 1, `one conflict copy beside it (${names.join(', ')})`);
     assert.match(names[0]!, /^notes \(conflict \d{4}-\d\d-\d\d \d{6}\)\.txt$/);
     assert.equal(f.drive.content(`/${names[0]}`)?.toString(), 'ours');
@@ -467,7 +467,7 @@ test('a commit over an unchanged item replaces it in place, after one stat', asy
     await f.vfs.release(fh);
     assert.equal(f.count('stat'), stats + 1);
     assert.equal(f.drive.content('/same.txt')?.toString(), 'version two');
-    assert.deepEqual((await f.vfs.readdir('/')).map((e) => e.name), ['same.txt']);
+    assert.deepEqual((await f.vfs.readdir('/')).names(), ['same.txt']);
   } finally {
     await f.close();
   }
