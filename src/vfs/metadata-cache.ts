@@ -140,7 +140,9 @@ export class MetadataCache {
       sizeCalculation: (e) => (e === MISSING ? 64 : entryBytes(e)),
       ttl,
       ttlAutopurge: false,
-      dispose: (e, path) => {
+      // After removal (lru-cache's `dispose` runs before it): a path set again to the same entry
+      // keeps its index, anything else unindexes the id.
+      disposeAfter: (e, path) => {
         if (e === MISSING || this.entries.peek(path) === e || this.pathById.get(e.id) !== path) return;
         if (this.listingIds.get(path) !== e.id) this.pathById.delete(e.id);
       },
@@ -484,6 +486,11 @@ export class MetadataCache {
     this.dirs.delete(path);
     for (const k of [...this.dirs.keys()]) if (k.startsWith(prefix)) this.dirs.delete(k);
     for (const k of [...this.entries.keys()]) if (k.startsWith(prefix)) this.entries.delete(k);
+    // A listing or stat still in flight below (a walk-ahead listing the folder being renamed)
+    // answers for a path that no longer means the same item: it must not be cached when it lands.
+    if (this.inflightDirs.has(path)) this.listedTooEarly.add(path);
+    for (const k of this.inflightDirs.keys()) if (k.startsWith(prefix)) this.listedTooEarly.add(k);
+    for (const k of this.inflightStats.keys()) if (k.startsWith(prefix)) this.changedDuringStat.add(k);
   }
 
   /** A listing fresh from the service, bypassing the cache (before deleting a folder, say). */

@@ -34,6 +34,9 @@ export class NamespaceOps {
     const open = this.staged.get(path);
     // An upload under way must land (or fail) first: deciding before it would let it recreate the file.
     await open?.settled();
+    // That upload went up as a conflict copy under another name: the path now shows the other
+    // writer's file, and it is that file the program removes.
+    if (open && this.staged.get(path) !== open) return this.unlink(path);
     if (open && !open.remote) {
       this.staged.detach(path); // never uploaded: nothing to delete remotely
     } else {
@@ -53,8 +56,11 @@ export class NamespaceOps {
     if (to.startsWith(from + '/')) throw new DriveError('EINVAL', `cannot move ${from} into itself`);
     const open = this.staged.get(from);
     if (open?.state === 'committing') await open.settled();
+    // Its upload went up as a conflict copy under another name: `from` is the other writer's file now.
+    if (open && this.staged.get(from) !== open) return this.rename(from, to);
     if (open && (await this.renameQueued(open, from, to))) return;
     if (open?.hasUnsentChanges) await this.staged.commit(open); // the file must exist remotely to be moved
+    if (open && this.staged.get(from) !== open) return this.rename(from, to);
     // An upload under way at the target must finish before the target is judged and replaced.
     await this.staged.get(to)?.settled();
     const src = open?.remote ?? (await this.metadata.lookup(from));

@@ -81,7 +81,8 @@ export class WalkAhead {
   private enqueueFront(paths: string[]): void {
     const fresh = paths.filter((p) => !this.queued.has(p) && !this.listedAt.has(p) && !this.ahead.has(p));
     for (const p of fresh) this.queued.add(p);
-    this.queue.unshift(...fresh);
+    // Not unshift(...fresh): a folder with hundreds of thousands of subfolders would overflow the call's arguments.
+    this.queue = fresh.concat(this.queue);
   }
 
   private pump(): void {

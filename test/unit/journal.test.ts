@@ -457,6 +457,28 @@ test('a commit over an item that changed on the service since it was opened goes
   }
 });
 
+test('a conflict copy whose upload failed is a new file: removing it makes no call on the service and leaves their file alone', async () => {
+  const f = await vfsOn((d) => d.put('/doc.txt', 'version one', 1_000_000), { journalRemote: 'mem' });
+  try {
+    const fh = await f.vfs.open('/doc.txt', { write: true, truncate: true });
+    await put(f.vfs, fh, 'ours');
+    f.drive.put('/doc.txt', 'theirs, written elsewhere', 2_000_000);
+    f.drive.failAt('upload', f.drive.calls.upload + 1);
+    await assert.rejects(f.vfs.flush(fh), 'the copy\'s upload fails');
+    const copy = f.lines.find((l) => l.level === 40 && typeof l.committedAs === 'string')?.committedAs as string | undefined;
+    assert.ok(copy?.startsWith('/doc (conflict '), `the warning names the copy (${copy})`);
+    assert.equal((await f.vfs.getattr(copy!)).size, 4, 'stat of the copy shows our bytes');
+    const removes = f.count('remove');
+    await f.vfs.unlink(copy!);
+    assert.equal(f.count('remove'), removes, 'never uploaded: nothing to delete on the service');
+    assert.equal(f.drive.content('/doc.txt')?.toString(), 'theirs, written elsewhere', 'their file is untouched');
+    await f.vfs.release(fh);
+    assert.deepEqual((await f.vfs.readdir('/')).names(), ['doc.txt'], 'no entry of the copy comes back');
+  } finally {
+    await f.close();
+  }
+});
+
 test('a commit over an unchanged item replaces it in place, after one stat', async () => {
   const f = await vfsOn((d) => d.put('/same.txt', 'version one', 1_000_000), { journalRemote: 'mem' });
   try {

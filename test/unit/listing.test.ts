@@ -188,7 +188,7 @@ test('1,000,000 entries across 1,000 folders stay within the byte bound, least r
 });
 
 test('a listing growing through changes is measured again, and evicts others to stay in the bound', async () => {
-  const { drive } = syntheticDrive(4, 100);
+  const { drive, calls } = syntheticDrive(4, 1500);
   const c = new MetadataCache(drive, { ttlMs: 600_000, negativeTtlMs: 1000, maxListingBytes: 1 << 20 });
   await c.listing('/');
   await c.listing('/d0');
@@ -199,6 +199,12 @@ test('a listing growing through changes is measured again, and evicts others to 
   for (let i = 0; i < 200; i++) c.remove(`/d1/new-${i}`);
   assert.equal(c.listingBytes, before, 'and their removal too');
   // Grown past the bound, the other listings give way.
-  for (let i = 0; i < 6000; i++) c.put(`/d0/many-${i}`, { id: `M${i}`, name: `many-${i}`, isDir: false, size: 1, mtimeMs: 1, birthtimeMs: 1, version: 'x'.repeat(40) });
+  for (let i = 0; i < 1000; i++) c.put(`/d0/many-${i}`, { id: `M${i}`, name: `many-${i}`, isDir: false, size: 1, mtimeMs: 1, birthtimeMs: 1, version: 'x'.repeat(40) });
   assert.ok(c.listingBytes <= 1 << 20, `${c.listingBytes} bytes`);
+  const before2 = calls.list;
+  assert.equal((await c.listing('/d0')).size, 1000 + 1500, 'the listing that grew is still held, whole');
+  assert.equal(calls.list, before2, 'without a call');
+  await c.listing('/');
+  await c.listing('/d1');
+  assert.ok(calls.list > before2, 'an older listing gave way');
 });

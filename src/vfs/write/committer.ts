@@ -41,6 +41,8 @@ export class Committer {
       drive: Drive;
       /** The open file now belongs at `to` (its conflict copy): the registry moves it there. */
       follow: (f: StagedFile, to: string) => void;
+      /** A file is staged at this path (open, or queued for upload): the name is taken. */
+      isStaged: (path: string) => boolean;
       now?: () => Date;
     },
   ) {}
@@ -65,11 +67,15 @@ export class Committer {
       if (e instanceof DriveError && e.code === 'ENOENT') return undefined; // removed meanwhile: ours recreates it
       throw e;
     });
-    if (!current) return undefined;
+    if (!current) {
+      f.forgetBase(); // nothing is replaced: should the upload fail, no entry of the removed item comes back
+      return undefined;
+    }
     const base0 = { id: base.id, version: base.version, size: base.size, mtimeMs: base.mtimeMs };
     if (!changedSince(base0, current, drive.capabilities.writeIdsProvisional === true)) return current;
     const target = await conflictPath(original, (this.deps.now ?? (() => new Date()))(), (p) =>
-      drive.stat(p).then(
+      // A name staged here and not uploaded yet is as taken as one the service holds.
+      this.deps.isStaged(p) ? Promise.resolve(true) : drive.stat(p).then(
         () => true,
         (e: unknown) => {
           // Only "no such file" frees a name; a failed call must not let us overwrite one.

@@ -161,6 +161,17 @@ export class StagedFile {
     this.changed();
   }
 
+  /**
+   * The file stops standing for the remote item it was opened over (it is committed under another
+   * name, or that item is gone): from now on it is a new file. Only during a commit, when the
+   * item's old content is already all in the staged copy.
+   */
+  forgetBase(): void {
+    this.allowOnlyIn(['committing'], 'forgetBase');
+    this._remote = undefined;
+    this.changed();
+  }
+
   /** The file was renamed on the service while open here: it is now known by `to`. */
   followRename(to: string): void {
     this.refuseIn(['detached'], 'followRename');

@@ -39,7 +39,7 @@ export class StagedFiles {
     },
   ) {
     const { log, metadata, journal } = deps;
-    this.committer = new Committer({ log, metadata, writer: () => this.writer(), journal, drive: deps.drive, follow: (f, to) => this.follow(f, to) });
+    this.committer = new Committer({ log, metadata, writer: () => this.writer(), journal, drive: deps.drive, follow: (f, to) => this.follow(f, to), isStaged: (p) => this.files.has(p) });
     if (deps.writeBackMs !== undefined && journal) {
       this.writeBack = new WriteBackQueue({ delayMs: deps.writeBackMs, log, commit: (f) => this.commit(f), done: (f) => this.finish(f) });
     }
@@ -153,8 +153,13 @@ export class StagedFiles {
 
   /** `f` is committed under another name (a conflict copy): its handles, stat and journal follow. */
   private follow(f: StagedFile, to: string): void {
+    // The name was chosen free of staged files with no I/O since: one there now is a bug, and
+    // failing this commit (bytes kept) is safer than detaching that file's bytes.
+    if (this.files.has(to)) throw new DriveError('EIO', `${f.path}: its conflict name ${to} was taken meanwhile`);
     if (this.files.get(f.path) === f) this.files.delete(f.path);
-    this.detach(to); // nothing should be open at a fresh conflict name; if it is, it is not uploaded over ours
+    // The copy is a new item: the other writer's item is not its base, so an rm or mv of the
+    // copy (its upload failed, say) never acts on theirs.
+    f.forgetBase();
     f.followRename(to);
     this.files.set(to, f);
     this.deps.metadata.put(to, f.entry());
