@@ -36,7 +36,10 @@ export class NamespaceOps {
     await open?.settled();
     // That upload went up as a conflict copy under another name: the path now shows the other
     // writer's file, and it is that file the program removes.
-    if (open && this.staged.get(path) !== open) return this.unlink(path);
+    if (open && this.staged.get(path) !== open) {
+      await this.staged.journalIdle(open); // its record has caught up (removed once committed) before we go on
+      return this.unlink(path);
+    }
     if (open && !open.remote) {
       this.staged.detach(path); // never uploaded: nothing to delete remotely
     } else {
@@ -57,10 +60,16 @@ export class NamespaceOps {
     const open = this.staged.get(from);
     if (open?.state === 'committing') await open.settled();
     // Its upload went up as a conflict copy under another name: `from` is the other writer's file now.
-    if (open && this.staged.get(from) !== open) return this.rename(from, to);
+    if (open && this.staged.get(from) !== open) {
+      await this.staged.journalIdle(open);
+      return this.rename(from, to);
+    }
     if (open && (await this.renameQueued(open, from, to))) return;
     if (open?.hasUnsentChanges) await this.staged.commit(open); // the file must exist remotely to be moved
-    if (open && this.staged.get(from) !== open) return this.rename(from, to);
+    if (open && this.staged.get(from) !== open) {
+      await this.staged.journalIdle(open);
+      return this.rename(from, to);
+    }
     // An upload under way at the target must finish before the target is judged and replaced.
     await this.staged.get(to)?.settled();
     const src = open?.remote ?? (await this.metadata.lookup(from));
