@@ -1,8 +1,9 @@
 import { LRUCache } from 'lru-cache';
 import type { Drive, RemoteChange, RemoteEntry } from '../drives/types.js';
 import { DriveError } from '../util/errors.js';
-import { joinPosix, splitPath } from '../util/posix-path.js';
+import { splitPath } from '../util/posix-path.js';
 import { placeChanges } from './change-placement.js';
+import { IdIndex } from './id-index.js';
 import { Listing } from './listing.js';
 
 export interface MetadataCacheOptions {
@@ -96,21 +97,8 @@ export class MetadataCache {
   /** Folders reported changed while a listing of them was on its way: that answer is not kept. */
   private readonly listedTooEarly = new Set<string>();
 
-  /**
-   * id → mount path of every item seen in a stat, and of every listed folder, so changes the
-   * service reports by id find their place. Checked against the cache on use.
-   */
-  private readonly pathById = new Map<string, string>();
-  /**
-   * id → its folder's path, for every listed child: the same changes find listed items through
-   * their folder's listing. The value is the listing's own path string, so an entry costs no
-   * string of its own (a 100,000-entry folder would otherwise make 100,000 paths).
-   */
-  private readonly parentById = new Map<string, string>();
-  /** The listed folder's own id, per listing. */
-  private readonly listingIds = new Map<string, string>();
-  /** The mounted folder's id: changes in it must find it even once its stat has expired. */
-  private rootId?: string;
+  /** Where each cached item is, by id, for the changes the service reports by id. */
+  private readonly ids = new IdIndex();
   /** Bumped by `clear`: listings and stats answered from before it are not kept. */
   private generation = 0;
   /** Counts changes made through the mount; `localChanges` remembers each path's last one. */
@@ -129,7 +117,9 @@ export class MetadataCache {
       sizeCalculation: (h) => Math.max(1, h.listing.bytes),
       ttl,
       ttlAutopurge: false,
-      dispose: (h, path) => this.unindexListing(path, h.listing),
+      // lru-cache calls this before the listing leaves; one replaced by a newer listing of the same
+      // folder is indexed again right after (setListing).
+      dispose: (h, path) => this.ids.listingGone(path, h.listing),
     });
     const entryMax = opts.maxEntryBytes ?? DEFAULT_ENTRY_BYTES;
     this.entries = new LRUCache({
@@ -143,8 +133,7 @@ export class MetadataCache {
       // After removal (lru-cache's `dispose` runs before it): a path set again to the same entry
       // keeps its index, anything else unindexes the id.
       disposeAfter: (e, path) => {
-        if (e === MISSING || this.entries.peek(path) === e || this.pathById.get(e.id) !== path) return;
-        if (this.listingIds.get(path) !== e.id) this.pathById.delete(e.id);
+        if (e !== MISSING && this.entries.peek(path) !== e) this.ids.statGone(path, e.id);
       },
     });
   }
@@ -309,9 +298,8 @@ export class MetadataCache {
     const shown = entry.name === name ? entry : { ...entry, name };
     if (siblings) {
       const was = siblings.idOf(name);
-      if (was !== undefined && was !== shown.id && this.parentById.get(was) === parent) this.parentById.delete(was);
       siblings.set(name, shown);
-      this.parentById.set(shown.id, parent);
+      this.ids.childSeen(parent, shown.id, was);
       this.resized(parent, siblings);
     }
     this.setEntry(path, shown);
@@ -330,50 +318,31 @@ export class MetadataCache {
     const id = siblings.idOf(name);
     if (id === undefined) return;
     siblings.delete(name);
-    if (this.parentById.get(id) === parent) this.parentById.delete(id);
+    this.ids.childGone(parent, id);
     this.resized(parent, siblings);
   }
 
   private setEntry(path: string, e: RemoteEntry): void {
     this.entries.set(path, e);
-    this.pathById.set(e.id, path);
-    if (path === '/') this.rootId = e.id;
+    this.ids.statSeen(path, e.id);
   }
 
   private setListing(path: string, dirId: string, l: Listing): void {
     this.dirs.set(path, { listing: l });
     if (!this.dirs.has(path)) return; // bigger than the whole budget: not kept
-    this.listingIds.set(path, dirId);
-    this.pathById.set(dirId, path);
-    for (let s = 0; s < l.size; s++) this.parentById.set(l.idAt(s), path);
-  }
-
-  private unindexListing(path: string, l: Listing): void {
-    // lru-cache calls this before the listing leaves; one replaced by a newer listing of the same
-    // folder loses its ids here and has them set again right after (setListing).
-    this.listingIds.delete(path);
-    for (let s = 0; s < l.size; s++) {
-      const id = l.idAt(s);
-      if (this.parentById.get(id) === path) this.parentById.delete(id);
-    }
+    this.ids.listingKept(path, dirId, l);
   }
 
   /** The mount path of the item with this id, if the cache holds it there now. */
   private pathOfId(id: string): string | undefined {
-    if (id === this.rootId) return '/';
-    const parent = this.parentById.get(id);
-    if (parent !== undefined) {
-      const l = this.dirs.peek(parent)?.listing;
-      const slot = l?.slotOfId(id);
-      if (slot !== undefined) return joinPosix(parent, l!.nameAt(slot));
-      this.parentById.delete(id);
-    }
-    const p = this.pathById.get(id);
-    if (p === undefined) return undefined;
-    const held = this.cachedEntry(p);
-    if ((held !== undefined && held !== MISSING && held.id === id) || this.listingIds.get(p) === id) return p;
-    this.pathById.delete(id);
-    return undefined;
+    return this.ids.pathOf(
+      id,
+      (p) => this.dirs.peek(p)?.listing,
+      (p, want) => {
+        const held = this.cachedEntry(p);
+        return held !== undefined && held !== MISSING && held.id === want;
+      },
+    );
   }
 
   /** A mark to pass to `applyRemote`: changes made through the mount after it win over the service's report. */
@@ -441,9 +410,7 @@ export class MetadataCache {
     this.dirs.clear();
     this.entries.clear();
     this.stale.clear();
-    this.pathById.clear();
-    this.parentById.clear();
-    this.listingIds.clear();
+    this.ids.clear();
   }
 
   private noteChange(parent: string, name: string, path: string, e: RemoteEntry | typeof MISSING): void {

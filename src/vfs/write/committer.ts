@@ -71,8 +71,7 @@ export class Committer {
       f.forgetBase(); // nothing is replaced: should the upload fail, no entry of the removed item comes back
       return undefined;
     }
-    const base0 = { id: base.id, version: base.version, size: base.size, mtimeMs: base.mtimeMs };
-    if (!changedSince(base0, current, drive.capabilities.writeIdsProvisional === true)) return current;
+    if (!changedSince(base, current, drive.capabilities.writeIdsProvisional === true)) return current;
     const target = await conflictPath(original, (this.deps.now ?? (() => new Date()))(), (p) =>
       // A name staged here and not uploaded yet is as taken as one the service holds.
       this.deps.isStaged(p) ? Promise.resolve(true) : drive.stat(p).then(
