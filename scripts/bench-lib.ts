@@ -78,10 +78,16 @@ const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) |
 
 /** CPU seconds a process has used so far, all its threads, user + kernel (/proc/PID/stat utime + stime). */
 export async function cpuSeconds(pid: number): Promise<number> {
+  const { user, sys } = await cpuSplit(pid);
+  return user + sys;
+}
+
+/** CPU seconds a process has used so far in user space and in the kernel, all its threads. */
+export async function cpuSplit(pid: number): Promise<{ user: number; sys: number }> {
   const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces) start at field 3; utime and stime are fields 14 and 15.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  return { user: Number(f[11]) / CLK_TCK, sys: Number(f[12]) / CLK_TCK };
 }
 
 const NULL_MOUNT = fileURLToPath(new URL('./bench-null-mount.js', import.meta.url));
