@@ -6,6 +6,7 @@ import { ConfigError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { loadFuse } from './binding.js';
 import { findMount } from './mountinfo.js';
+import { pinFuseThreads, threadIds } from './thread-affinity.js';
 
 const run = promisify(execFile);
 
@@ -24,6 +25,8 @@ export interface MountOptions {
   debug: boolean;
   /** 128 KiB write requests instead of 4 KiB; off only to measure its effect. */
   bigWrites: boolean;
+  /** Keep the main thread and libfuse's threads on one CPU (see thread-affinity.ts). */
+  pinThreads?: boolean;
 }
 
 export interface MountedFs {
@@ -123,11 +126,13 @@ export async function mountFuse(ops: object, o: MountOptions, log: Logger): Prom
   await prepareMountpoint(mountpoint, log);
   const Fuse = loadFuse();
   const fuse = new Fuse(mountpoint, ops, bindingOptions(o));
+  const before = threadIds();
   await new Promise<void>((resolve, reject) =>
     fuse.mount((err: Error | null) => (err ? reject(new ConfigError(`cannot mount at ${mountpoint}: ${err.message}`)) : resolve())),
   );
   const rec = await findMount(mountpoint);
   if (rec) await tuneReadAhead(rec.dev, o.readAheadKb, log);
+  if (o.pinThreads) await pinFuseThreads(before, log);
 
   let unmounting = false;
   let timer: NodeJS.Timeout | undefined;
