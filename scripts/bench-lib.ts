@@ -53,7 +53,9 @@ export async function withBenchMount<T>(service: Service, emu: EmulatorProcess, 
   execFileSync('sync');
   // BENCH_MOUNT_NODE_ARGS: flags for the mount's node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
   const nodeArgs = (process.env.BENCH_MOUNT_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, MAIN, 'mount', 'bench', mnt, '--config', cfgFile, '--log-level', 'debug', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_MOUNT_ARGS: more mount options for an A/B of one setting (e.g. "--no-pin-fuse-threads").
+  const moreArgs = (process.env.BENCH_MOUNT_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, MAIN, 'mount', 'bench', mnt, '--config', cfgFile, '--log-level', 'debug', ...args, ...moreArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
   try {

@@ -45,6 +45,7 @@ export interface MountCommandOptions {
   debugFuse?: boolean;
   noexec?: boolean;
   bigWrites?: boolean;
+  pinFuseThreads?: boolean;
   /** Seconds between stats lines (0 or absent: none; SIGUSR1 and upload progress lines still work). */
   stats?: string;
   /** off: reads go to the service (and memory) only; full: read bytes are also kept on disk. */
@@ -131,6 +132,7 @@ export async function mountCommand(spec: string, mountpoint: string, o: MountCom
       debug: o.debugFuse ?? false,
       noexec: o.noexec === true,
       bigWrites: o.bigWrites !== false,
+      pinThreads: o.pinFuseThreads !== false,
     },
     log,
   );

@@ -57,6 +57,7 @@ function withMountOptions(cmd: Command): Command {
     .option('--umask <octal>', 'bits removed from the shown modes 0777 (folders) and 0666 (files) (default: the process umask)')
     .option('--debug-fuse', "print libfuse's own debug output")
     .option('--noexec', 'programs on the mount cannot be executed (mount(8)\'s noexec)')
+    .option('--no-pin-fuse-threads', "let libfuse's threads and the main thread run on any CPU (by default they share one: every request is handed between them)")
     .option('--no-big-writes', 'use 4 KiB write requests (only to measure the big_writes option)')
     .option('--cache-mode <mode>', 'off, or full: keep read bytes on disk in the cache dir (checked against the service\'s version, so never stale)', 'off')
     .option('--read-cache-size <MiB>', 'largest size of the on-disk read cache', '10240')

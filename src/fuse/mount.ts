@@ -6,6 +6,7 @@ import { ConfigError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { loadFuse } from './binding.js';
 import { findMount } from './mountinfo.js';
+import { ThreadPinning, threadIds } from './thread-affinity.js';
 
 const run = promisify(execFile);
 
@@ -24,6 +25,8 @@ export interface MountOptions {
   debug: boolean;
   /** 128 KiB write requests instead of 4 KiB; off only to measure its effect. */
   bigWrites: boolean;
+  /** Keep the main thread and libfuse's threads on one CPU (see thread-affinity.ts). */
+  pinThreads?: boolean;
 }
 
 export interface MountedFs {
@@ -122,12 +125,16 @@ export async function mountFuse(ops: object, o: MountOptions, log: Logger): Prom
   const mountpoint = path.resolve(o.mountpoint);
   await prepareMountpoint(mountpoint, log);
   const Fuse = loadFuse();
-  const fuse = new Fuse(mountpoint, ops, bindingOptions(o));
+  // Threads that exist before the mount are node's own; those started after are libfuse's.
+  const before = threadIds();
+  const pinning = o.pinThreads ? new ThreadPinning(before, log) : undefined;
+  const fuse = new Fuse(mountpoint, pinning ? pinning.wrap(ops) : ops, bindingOptions(o));
   await new Promise<void>((resolve, reject) =>
     fuse.mount((err: Error | null) => (err ? reject(new ConfigError(`cannot mount at ${mountpoint}: ${err.message}`)) : resolve())),
   );
   const rec = await findMount(mountpoint);
   if (rec) await tuneReadAhead(rec.dev, o.readAheadKb, log);
+  await pinning?.start();
 
   let unmounting = false;
   let timer: NodeJS.Timeout | undefined;
@@ -149,6 +156,7 @@ export async function mountFuse(ops: object, o: MountOptions, log: Logger): Prom
     async unmount() {
       if (unmounting) return;
       unmounting = true;
+      pinning?.stop();
       clearInterval(timer);
       if (!(await findMount(mountpoint))) return;
       await new Promise<void>((resolve) => {
