@@ -3,7 +3,7 @@
 // `cp` of a file into the mount vs the same bytes uploaded directly by a plain client (the
 // driver's own upload-session code, without FUSE), with and without the big_writes mount
 // option, and the mount process's peak RSS.
-import { promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -66,8 +66,15 @@ async function warm(file: string): Promise<void> {
   }
 }
 
-/** `cp` under /usr/bin/time: its own CPU (the kernel's copies into the mount's page cache count here). */
+/**
+ * `cp` under GNU time (Debian package `time`) when it is there: its own CPU (the kernel's copies
+ * into the mount's page cache count here); without it, plain `cp` and no CPU figure.
+ */
 function timedCp(from: string, to: string): Cpu {
+  if (!existsSync('/usr/bin/time')) {
+    execFileSync('cp', [from, to]);
+    return { user: NaN, sys: NaN };
+  }
   const r = spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', 'cp', from, to], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`cp failed: ${r.stderr}`);
   const m = /cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
@@ -140,7 +147,7 @@ async function main(): Promise<void> {
       row('  of which commit after close()', `${(m.uploadMs / 1000).toFixed(1)} s`, `${mbps(size, m.uploadMs).toFixed(0)} MB/s (the service needs the total size before the upload starts)`);
       row('    of it the upload itself', `${(m.sendMs / 1000).toFixed(1)} s`, `${mbps(size, m.sendMs).toFixed(0)} MB/s (the rest: journal record before it)`);
       row('  mount process CPU during cp', showCpu(m.cpu), `emulator ${showCpu(m.emuCpu)}`);
-      row('  cp\'s own CPU', showCpu(m.cpCpu), '(its writes are copied into the mount\'s page cache)');
+      row('  cp\'s own CPU', Number.isNaN(m.cpCpu.user) ? 'not measured' : showCpu(m.cpCpu), Number.isNaN(m.cpCpu.user) ? '(needs /usr/bin/time: apt-get install time)' : '(its writes are copied into the mount\'s page cache)');
       row('  mount process peak RSS', `${m.peakRssMb.toFixed(0)} MB`, `target < 200 MB ${m.peakRssMb < 200 ? 'MET' : 'MISSED'}`);
     }
     if (cases.has('writeback')) {

@@ -7,13 +7,12 @@ cd "$(dirname "$0")/.."
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 # 1. System packages: libfuse 2 headers for the binding, fusermount, pkg-config;
-#    rsync is used by the tests, GNU time by bench-write (cp's own CPU). All from Debian.
+#    rsync is used by the tests. All from Debian.
 need=()
 pkg-config --exists fuse 2>/dev/null || need+=(libfuse-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v fusermount >/dev/null 2>&1 || need+=(fuse)
 command -v rsync >/dev/null 2>&1 || need+=(rsync)
-[ -x /usr/bin/time ] || need+=(time)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     say "installing ${need[*]} with apt-get"

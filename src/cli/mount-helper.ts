@@ -70,6 +70,7 @@ const SWITCH_OPTIONS: Record<string, string> = {
   read_only: '--read-only',
   debug_fuse: '--debug-fuse',
   noexec: '--noexec',
+  no_pin_fuse_threads: '--no-pin-fuse-threads',
 };
 
 /**

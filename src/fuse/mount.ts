@@ -125,7 +125,8 @@ export async function mountFuse(ops: object, o: MountOptions, log: Logger): Prom
   const mountpoint = path.resolve(o.mountpoint);
   await prepareMountpoint(mountpoint, log);
   const Fuse = loadFuse();
-  // Threads that exist before the mount are node's own; those started after are libfuse's.
+  // Threads that exist before the mount are node's own; those started after are libfuse's (the
+  // mount starts no Worker of its own after this point: it would be counted as libfuse's).
   const before = threadIds();
   const pinning = o.pinThreads ? new ThreadPinning(before, log) : undefined;
   const fuse = new Fuse(mountpoint, pinning ? pinning.wrap(ops) : ops, bindingOptions(o));
@@ -156,7 +157,7 @@ export async function mountFuse(ops: object, o: MountOptions, log: Logger): Prom
     async unmount() {
       if (unmounting) return;
       unmounting = true;
-      pinning?.stop();
+      await pinning?.stop();
       clearInterval(timer);
       if (!(await findMount(mountpoint))) return;
       await new Promise<void>((resolve) => {

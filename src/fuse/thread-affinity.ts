@@ -24,14 +24,27 @@ function statFields(tid: string): string[] | undefined {
   }
 }
 
-/** The CPUs this process may use (the main thread's list, as taskset takes it). */
-function allowedCpus(): string | undefined {
+/** The CPUs a thread may use now, as taskset takes them. */
+function allowedCpus(tid: string): string | undefined {
   try {
-    return /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'))?.[1];
   } catch {
     return undefined;
   }
 }
+
+/**
+ * One process sets every thread: each spawn from the main thread delays the requests it serves.
+ * The main thread first (exit 3 if it cannot be set: no taskset, or not allowed); a libfuse
+ * thread that ended meanwhile is skipped (libfuse ends idle workers after a burst), one still
+ * living that cannot be set is exit 4.
+ */
+const SET_THREADS = `c=$1; p=$2; shift 2
+taskset -p -c "$c" "$p" >/dev/null 2>&1 || exit 3
+for t; do
+  [ -d "/proc/$p/task/$t" ] || continue
+  taskset -p -c "$c" "$t" >/dev/null 2>&1 || [ ! -d "/proc/$p/task/$t" ] || exit 4
+done`;
 
 export interface PinningOptions {
   /** How often the data rate is looked at. */
@@ -61,8 +74,9 @@ export class ThreadPinning {
   private timer: NodeJS.Timeout | undefined;
   /** One change at a time, in order. */
   private applying: Promise<void> = Promise.resolve();
-  private readonly all = allowedCpus();
+  private readonly firstAll = allowedCpus(String(process.pid));
   private broken = false;
+  private stopped = false;
 
   constructor(
     private readonly before: Set<string>,
@@ -77,17 +91,30 @@ export class ThreadPinning {
     return this.gather();
   }
 
-  stop(): void {
+  /**
+   * No more changes; the threads get every CPU back (the main thread goes on working after the
+   * unmount, e.g. uploading the write-back queue, and what it starts inherits its CPUs).
+   */
+  stop(): Promise<void> {
     clearInterval(this.timer);
+    if (this.stopped || this.broken) return this.applying;
+    this.stopped = true;
+    this.pinned = false;
+    return this.set(this.allCpus(), false);
   }
 
   get isPinned(): boolean {
     return this.pinned;
   }
 
+  /** Resolves once the changes asked for so far are done. */
+  settled(): Promise<void> {
+    return this.applying;
+  }
+
   /** Bytes a read or write moved: a stream spreads the threads out at once. */
   note(bytes: number): void {
-    if (bytes <= 0) return;
+    if (bytes <= 0 || this.stopped) return;
     this.moved += bytes;
     if (this.pinned && this.moved >= this.opts.spreadBytes) void this.spread();
   }
@@ -116,30 +143,56 @@ export class ThreadPinning {
 
   /** The main thread and libfuse's threads on the CPU the main thread last ran on. */
   private gather(): Promise<void> {
+    if (this.stopped || this.broken) return this.applying;
     this.pinned = true;
     const cpu = statFields(String(process.pid))?.[36]; // field 39: processor
-    return this.apply(cpu !== undefined && /^\d+$/.test(cpu) ? cpu : undefined);
+    return this.set(cpu !== undefined && /^\d+$/.test(cpu) ? cpu : undefined, true);
   }
 
   private spread(): Promise<void> {
+    if (this.stopped || this.broken) return this.applying;
     this.pinned = false;
-    return this.apply(this.all);
+    return this.set(this.allCpus(), false);
   }
 
-  private apply(cpus: string | undefined): Promise<void> {
-    const wanted = this.pinned;
-    this.applying = this.applying.then(async () => {
-      if (this.broken || cpus === undefined || wanted !== this.pinned) return;
+  /**
+   * Every CPU the process may use now: read from one of node's own threads, which are never
+   * pinned (a cpuset may have changed since the mount).
+   */
+  private allCpus(): string | undefined {
+    for (const t of this.before) if (t !== String(process.pid)) {
+      const cpus = allowedCpus(t);
+      if (cpus) return cpus;
+    }
+    return this.firstAll;
+  }
+
+  private set(cpus: string | undefined, wanted: boolean): Promise<void> {
+    const task = async (): Promise<void> => {
+      if (cpus === undefined || wanted !== this.pinned || (this.broken && wanted)) return;
       const fuse = [...threadIds()].filter((t) => !this.before.has(t));
       if (fuse.length === 0) return;
       try {
-        // One process for all threads: each spawn from the main thread delays the requests it serves.
-        await run('sh', ['-c', 'c=$1; shift; for t; do taskset -p -c "$c" "$t" >/dev/null || exit 1; done', 'sh', cpus, String(process.pid), ...fuse]);
+        await run('sh', ['-c', SET_THREADS, 'sh', cpus, String(process.pid), ...fuse]);
         this.log.debug({ cpus, threads: fuse.length + 1 }, wanted ? 'main and FUSE threads kept on one CPU' : 'main and FUSE threads on every CPU');
       } catch (e) {
-        this.broken = true; // no taskset, or not allowed: leave the threads as they are
-        this.log.debug({ err: (e as Error).message }, 'cannot set thread affinity');
+        const code = (e as { code?: unknown }).code;
+        if (this.broken) return;
+        this.broken = true;
+        this.pinned = false;
+        if (code === 3 || code === 'ENOENT') {
+          // No taskset, or changing affinity is not allowed here: nothing was changed.
+          this.log.debug({ err: (e as Error).message }, 'cannot set thread affinity: threads left as they are');
+          return;
+        }
+        // Some threads were changed and one was not: give all of them every CPU again, for good.
+        const all = this.allCpus();
+        if (all) await run('sh', ['-c', SET_THREADS, 'sh', all, String(process.pid), ...fuse]).catch(() => undefined);
+        this.log.warn({ err: (e as Error).message }, 'thread affinity could not be changed: threads keep every CPU from now on');
       }
+    };
+    this.applying = this.applying.then(task).catch(() => {
+      this.broken = true;
     });
     return this.applying;
   }
