@@ -2,6 +2,21 @@
 import type { Drive, RemoteEntry } from '../../src/drives/types.js';
 import { DriveError } from '../../src/util/errors.js';
 
+/** The parts of a Drive that metadata tests never use. */
+export const metadataOnly = {
+  // eslint-disable-next-line require-yield
+  async *readRange(): AsyncGenerator<Buffer> {
+    throw new Error('unused');
+  },
+  async quota() {
+    return {};
+  },
+  async about() {
+    return { quota: {} };
+  },
+  async close() {},
+};
+
 /** A drive whose tree is a map of path → entry, counting calls. */
 export function fakeDrive(tree: Record<string, RemoteEntry>, pathLookup = true) {
   const calls = { stat: 0, list: 0 };
@@ -22,17 +37,7 @@ export function fakeDrive(tree: Record<string, RemoteEntry>, pathLookup = true) 
         .filter(([k]) => k !== '/' && k.startsWith(prefix) && !k.slice(prefix.length).includes('/'))
         .map(([, e]) => e);
     },
-    // eslint-disable-next-line require-yield
-    async *readRange(): AsyncGenerator<Buffer> {
-      throw new Error('unused');
-    },
-    async quota() {
-      return {};
-    },
-    async about() {
-      return { quota: {} };
-    },
-    async close() {},
+    ...metadataOnly,
   } satisfies Drive;
   return { drive, calls };
 }

@@ -7,6 +7,7 @@ import { Listing } from '../../src/vfs/listing.js';
 import { MetadataCache } from '../../src/vfs/metadata-cache.js';
 import type { Drive, RemoteEntry } from '../../src/drives/types.js';
 import { DriveError } from '../../src/util/errors.js';
+import { metadataOnly } from './fake-tree-drive.js';
 
 /** An entry with every field set, varied by `i` so no two are alike. */
 function full(i: number): RemoteEntry {
@@ -149,17 +150,7 @@ function syntheticDrive(folders: number, per: number) {
       const all = await drive.list(p);
       for (let i = 0; i < all.length; i += 1000) yield all.slice(i, i + 1000);
     },
-    // eslint-disable-next-line require-yield
-    async *readRange(): AsyncGenerator<Buffer> {
-      throw new Error('unused');
-    },
-    async quota() {
-      return {};
-    },
-    async about() {
-      return { quota: {} };
-    },
-    async close() {},
+    ...metadataOnly,
   } satisfies Drive;
   return { drive, calls };
 }

@@ -104,7 +104,7 @@ export async function uploadFile(
     if (done !== undefined) {
       deps.log.info({ path: t.shown, offset: Math.min(done * partSize, src.size) }, 'resuming the upload where the service stands');
       try {
-        const ours = await putParts(deps, t, c, src, partSize, count, done + 1, (n) => tell(c, n));
+        const ours = await putParts({ deps, t, c, src, partSize, count, from: done + 1, partDone: (n) => tell(c, n) });
         return await complete(deps, t, c, ours);
       } catch (e) {
         throw aliyundriveError(e, `upload ${t.shown}`);
@@ -152,7 +152,7 @@ export async function uploadFile(
     }
     tell(created, 0);
     const c = created;
-    const ours = await putParts(deps, t, c, src, partSize, count, 1, (n) => tell(c, n));
+    const ours = await putParts({ deps, t, c, src, partSize, count, from: 1, partDone: (n) => tell(c, n) });
     return await complete(deps, t, created, ours);
   } catch (e) {
     throw aliyundriveError(e, what);
@@ -167,17 +167,21 @@ async function complete(deps: Deps, t: UploadTarget, c: CreateAnswer, sha1: stri
   return file;
 }
 
+/** One upload's parts to send: parts `from`..`count` of `partSize` bytes each. */
+interface PartsRun {
+  deps: Deps;
+  t: UploadTarget;
+  c: CreateAnswer;
+  src: UploadSource;
+  partSize: number;
+  count: number;
+  from: number;
+  partDone: (n: number) => void;
+}
+
 /** PUT every part in order; returns the SHA-1 of everything sent. */
-async function putParts(
-  deps: Deps,
-  t: UploadTarget,
-  c: CreateAnswer,
-  src: UploadSource,
-  partSize: number,
-  count: number,
-  from: number,
-  partDone: (n: number) => void,
-): Promise<string> {
+async function putParts(run: PartsRun): Promise<string> {
+  const { t, c, src, partSize } = run;
   const urls = new Map((c.part_info_list ?? []).map((p) => [p.part_number, p.upload_url]));
   const hash = createHash('sha1');
   let hashed = 0; // a prefix of the file
@@ -189,7 +193,7 @@ async function putParts(
     }
   });
   try {
-    return await sendParts(deps, t, c, src, partSize, count, from, partDone, urls, pieces, () => {
+    return await sendParts(run, urls, pieces, () => {
       if (hashed !== src.size) throw new DriveError('EIO', `${t.shown}: ${hashed} of ${src.size} bytes were read for the checksum`);
       return hash.digest('hex');
     });
@@ -199,14 +203,7 @@ async function putParts(
 }
 
 async function sendParts(
-  deps: Deps,
-  t: UploadTarget,
-  c: CreateAnswer,
-  src: UploadSource,
-  partSize: number,
-  count: number,
-  from: number,
-  partDone: (n: number) => void,
+  { deps, t, c, src, partSize, count, from, partDone }: PartsRun,
   urls: Map<number, string | undefined>,
   pieces: ReadAhead,
   digest: () => string,
